@@ -1,0 +1,464 @@
+"""``workbench.function``: compile a graph into a callable.
+
+>>> import workbench
+>>> from workbench import tensor as T
+>>> a, b = T.dscalars('a', 'b')
+>>> f = workbench.function([a, b], a + b)
+>>> float(f(1.5, 2.5))
+4.0
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from .fgraph import FunctionGraph
+from .graph import Constant, Variable, ancestors, clone_graph, graph_inputs
+from .mode import Mode, get_mode
+from .shared import SharedVariable
+
+
+class UnusedInputError(ValueError):
+    """An explicit input is not needed to compute the outputs."""
+
+
+class MissingInputError(ValueError):
+    """The outputs depend on a variable that is neither an input nor shared nor constant."""
+
+
+class In:
+    """An input with options: a default ``value``, a keyword ``name``, ``update`` for an
+    input that keeps state between calls, ``strict``/``allow_downcast`` conversion rules,
+    ``mutable`` and ``borrow`` (whether the function may overwrite or keep the array).
+
+    >>> import workbench
+    >>> from workbench import tensor as T
+    >>> x, y = T.dscalars('x', 'y')
+    >>> f = workbench.function([x, workbench.In(y, value=1)], x + y)
+    >>> float(f(33)), float(f(33, 2))
+    (34.0, 35.0)
+    """
+
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+                 update: Variable | None = None, mutable: bool | None = None,
+                 strict: bool = False, allow_downcast: bool | None = None,
+                 autoname: bool = True, implicit: bool | None = None, borrow: bool = False,
+                 shared: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In() takes a symbolic variable, got {type(variable).__name__}")
+        self.variable = variable
+        self.name = name if name is not None else (variable.name if autoname else None)
+        self.value = value
+        self.update = update
+        self.mutable = bool(mutable) if mutable is not None else update is not None
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.implicit = bool(implicit)
+        self.borrow = borrow
+        self.shared = shared
+
+    def __repr__(self) -> str:
+        return f"In({self.variable}{', name=' + repr(self.name) if self.name else ''})"
+
+
+class Out:
+    """An output with options: ``borrow=True`` lets the function return its internal
+    buffer (faster; the array may be overwritten by the next call)."""
+
+    def __init__(self, variable: Variable, borrow: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"Out() takes a symbolic variable, got {type(variable).__name__}")
+        self.variable = variable
+        self.borrow = borrow
+
+    def __repr__(self) -> str:
+        return f"Out({self.variable})"
+
+
+def _where(var: Variable) -> str:
+    return f" (created at {var.source})" if var.source is not None else ""
+
+
+def _as_pairs(mapping: Any, what: str) -> list[tuple[Any, Any]]:
+    if mapping is None:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    try:
+        pairs = [tuple(p) for p in mapping]
+    except TypeError:
+        raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs") from None
+    for p in pairs:
+        if len(p) != 2:
+            raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs; "
+                            f"got an item of length {len(p)}")
+    return pairs
+
+
+def _check_replacement(old: Variable, new: Variable, what: str) -> Variable:
+    """Accept ``new`` for ``old`` when its values always fit old's type (or can be checked)."""
+    from ..tensor.basic import as_tensor_variable
+
+    if not isinstance(new, Variable):
+        try:
+            new = as_tensor_variable(new)
+        except TypeError as exc:
+            raise TypeError(f"{what} for {old}: {exc}") from None
+    if old.type == new.type or old.type.is_super(new.type):
+        return new
+    ot, nt = old.type, new.type
+    same_kind = (getattr(ot, "dtype", None) == getattr(nt, "dtype", None)
+                 and getattr(ot, "ndim", None) == getattr(nt, "ndim", None))
+    if same_kind and all(a is None or b is None or a == b for a, b in zip(ot.shape, nt.shape)):
+        return new
+    raise TypeError(
+        f"{what} must have the same type as the variable it replaces: {old} is {ot}, "
+        f"{new} is {nt}{_where(new)}. Cast it (T.cast) or change its broadcast pattern "
+        f"(T.unbroadcast / T.addbroadcast).")
+
+
+class FunctionMaker:
+    """What compilation made: the FunctionGraph, the inputs and outputs, the mode."""
+
+    def __init__(self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out],
+                 mode: Mode, compile_time: float):
+        self.fgraph = fgraph
+        self.inputs = inputs
+        self.outputs = outputs
+        self.mode = mode
+        self.compile_time = compile_time
+
+
+def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | str | None = None,
+             updates: Any = None, givens: Any = None, no_default_updates: Any = False,
+             accept_inplace: bool = False, name: str | None = None, rebuild_strict: bool = True,
+             allow_input_downcast: bool | None = None, profile: Any = None,
+             on_unused_input: str | None = None, trust_input: bool = False) -> "Function":
+    """Compile ``outputs`` as a function of ``inputs``.
+
+    ``updates`` (dict or list of pairs) sets shared variables after each call, every new
+    value computed from the values before the call; ``givens`` substitutes variables in the
+    graph. A list of outputs returns a list; a dict returns a dict.
+
+    >>> import workbench
+    >>> from workbench import tensor as T
+    >>> state = workbench.shared(0)
+    >>> inc = T.iscalar('inc')
+    >>> acc = workbench.function([inc], state, updates=[(state, state + inc)])
+    >>> int(acc(10)), int(state.get_value())
+    (0, 10)
+    """
+    from ..config import config
+
+    start = time.perf_counter()
+    if isinstance(inputs, (Variable, In)):
+        raise TypeError("function() takes a list of inputs; wrap a single input in a list")
+    ins = [i if isinstance(i, In) else In(i) for i in inputs]
+    in_vars = [i.variable for i in ins]
+    for pos, var in enumerate(in_vars):
+        if isinstance(var, Constant):
+            raise TypeError(f"input {pos} ({var}) is a constant; constants cannot be inputs")
+        if isinstance(var, SharedVariable):
+            raise TypeError(
+                f"input {pos} ({var}) is a shared variable; shared variables are implicit "
+                f"inputs of every function that uses them (use givens= to substitute one)")
+        if not isinstance(var, Variable):
+            raise TypeError(f"input {pos} is not a symbolic variable: {var!r}")
+    seen: dict[int, int] = {}
+    for pos, var in enumerate(in_vars):
+        if id(var) in seen:
+            raise ValueError(f"variable {var} is given twice as an input "
+                             f"(positions {seen[id(var)]} and {pos})")
+        seen[id(var)] = pos
+
+    kind, out_specs, keys = _normalize_outputs(outputs)
+    update_pairs = _collect_updates(updates, ins, out_specs, no_default_updates)
+    replace = {}
+    for old, new in _as_pairs(givens, "givens"):
+        if not isinstance(old, Variable):
+            raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
+        replace[old] = _check_replacement(old, new, "a givens replacement")
+
+    targets = [o.variable for o in out_specs] + [u for _, u in update_pairs]
+    _, targets, _ = clone_graph(in_vars, targets, replace=replace or None, copy_inputs=False)
+
+    shared_inputs: list[SharedVariable] = []
+    for root in graph_inputs(targets, in_vars):
+        if any(root is v for v in in_vars) or isinstance(root, Constant):
+            continue
+        if isinstance(root, SharedVariable):
+            shared_inputs.append(root)
+            continue
+        needed_by = [o.variable for o, t in zip(out_specs, targets) if any(
+            a is root for a in ancestors([t], in_vars))]
+        raise MissingInputError(
+            f"input {root} ({root.type}){_where(root)} is needed to compute "
+            f"{', '.join(map(str, needed_by)) or 'an update'} but was not given as an input "
+            f"to function(); add it to the inputs, or replace it with givens=")
+    for target, (svar, _) in zip(targets[len(out_specs):], update_pairs):
+        if not any(svar is s for s in shared_inputs):
+            shared_inputs.append(svar)
+
+    policy = on_unused_input or config.on_unused_input
+    if policy not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {policy!r}")
+    used = {id(v) for v in ancestors(targets, in_vars)}
+    for pos, var in enumerate(in_vars):
+        if id(var) not in used and ins[pos].update is None and policy != "ignore":
+            msg = (f"function() was asked to create a function computing the outputs given "
+                   f"certain inputs, but input {pos} ({var}) is not part of the graph needed "
+                   f"to compute them. To make this a warning pass on_unused_input='warn'; to "
+                   f"allow it pass on_unused_input='ignore'.")
+            if policy == "raise":
+                raise UnusedInputError(msg)
+            warnings.warn(msg, stacklevel=2)
+
+    fgraph = FunctionGraph(in_vars + shared_inputs, targets)
+    mode = get_mode(mode)
+    maker = FunctionMaker(fgraph, ins, out_specs, mode, 0.0)
+    fn = Function(maker, kind, keys, update_pairs, shared_inputs, name,
+                  allow_input_downcast, trust_input)
+    fn._spec = dict(inputs=list(inputs), outputs=outputs, mode=mode, updates=update_pairs,
+                    givens=list(replace.items()), name=name,
+                    allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
+                    no_default_updates=True)
+    maker.compile_time = time.perf_counter() - start
+    return fn
+
+
+def _normalize_outputs(outputs: Any) -> tuple[str, list[Out], list | None]:
+    from ..tensor.basic import as_tensor_variable
+
+    def spec(o: Any) -> Out:
+        if isinstance(o, Out):
+            return o
+        if isinstance(o, Variable):
+            return Out(o)
+        try:
+            return Out(as_tensor_variable(o))
+        except TypeError:
+            raise TypeError(f"function() outputs must be symbolic variables, got {o!r}") from None
+
+    if outputs is None:
+        return "list", [], None
+    if isinstance(outputs, dict):
+        keys = list(outputs)
+        return "dict", [spec(outputs[k]) for k in keys], keys
+    if isinstance(outputs, (list, tuple)):
+        return "list", [spec(o) for o in outputs], None
+    return "single", [spec(outputs)], None
+
+
+def _collect_updates(updates: Any, ins: list[In], out_specs: list[Out],
+                     no_default_updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    pairs: list[tuple[SharedVariable, Variable]] = []
+    for svar, value in _as_pairs(updates, "updates"):
+        if not isinstance(svar, SharedVariable):
+            raise TypeError(f"updates keys must be shared variables; {svar} is "
+                            f"{type(svar).__name__}{_where(svar) if isinstance(svar, Variable) else ''}")
+        if any(svar is s for s, _ in pairs):
+            raise ValueError(f"shared variable {svar} is updated twice")
+        pairs.append((svar, _check_replacement(svar, value, "an update")))
+    if no_default_updates is not True:
+        skip = no_default_updates or []
+        roots = [o.variable for o in out_specs] + [u for _, u in pairs]
+        for var in ancestors(roots):
+            if (isinstance(var, SharedVariable) and var.default_update is not None
+                    and not any(var is s for s, _ in pairs) and not any(var is s for s in skip)):
+                pairs.append((var, _check_replacement(var, var.default_update,
+                                                      "a default update")))
+    return pairs
+
+
+def _may_alias_roots(var: Variable) -> bool:
+    """Whether ``var``'s value may share memory with a graph input, shared or constant."""
+    while True:
+        if var.owner is None:
+            return True
+        node = var.owner
+        view = node.op.view_map.get(var.index) or node.op.destroy_map.get(var.index)
+        if not view:
+            return False
+        if any(_may_alias_roots(node.inputs[i]) for i in view[1:]):
+            return True
+        var = node.inputs[view[0]]
+
+
+class Function:
+    """A compiled function. Call it with values for its inputs (positionally or by name).
+
+    ``maker.fgraph`` is the compiled graph; ``copy()`` makes a variant with other shared
+    variables or without updates; ``trust_input = True`` skips input checks.
+    """
+
+    def __init__(self, maker: FunctionMaker, kind: str, keys: list | None,
+                 update_pairs: list, shared_inputs: list[SharedVariable], name: str | None,
+                 allow_input_downcast: bool | None, trust_input: bool = False):
+        from .backends.python import PythonVM
+
+        self.maker = maker
+        self.name = name
+        self.trust_input = trust_input
+        self._kind = kind
+        self._keys = keys
+        fgraph = maker.fgraph
+        self.vm = PythonVM(fgraph, check_outputs=maker.mode.check_outputs)
+        n_in = len(maker.inputs)
+        self._input_cells = [self.vm.storage[v] for v in fgraph.inputs[:n_in]]
+        self._input_types = [v.type for v in fgraph.inputs[:n_in]]
+        self._input_names = [i.name for i in maker.inputs]
+        self._downcast = [i.allow_downcast if i.allow_downcast is not None
+                          else allow_input_downcast for i in maker.inputs]
+        self._strict = [i.strict for i in maker.inputs]
+        self._defaults: list[Any] = []
+        for i, spec in enumerate(maker.inputs):
+            if spec.value is None:
+                self._defaults.append(_NO_DEFAULT)
+            else:
+                value = spec.value.get_value() if isinstance(spec.value, SharedVariable) \
+                    else spec.value
+                self._defaults.append(self._filter(i, value))
+        self._name_to_pos = {}
+        for i, nm in enumerate(self._input_names):
+            if nm is not None and nm not in self._name_to_pos:
+                self._name_to_pos[nm] = i
+        n_out = len(maker.outputs)
+        outs = fgraph.outputs
+        self._output_cells = [self.vm.storage[v] for v in outs[:n_out]]
+        self._output_copy = []
+        for i, (spec, var) in enumerate(zip(maker.outputs, outs[:n_out])):
+            repeated = any(var is other for other in outs[:i])
+            self._output_copy.append(repeated or (not spec.borrow and _may_alias_roots(var)))
+        self._updates = []
+        for (svar, _), var in zip(update_pairs, outs[n_out:]):
+            cell = self.vm.storage.get(svar, svar.storage)
+            needs_check = not svar.type.is_super(var.type)
+            self._updates.append((svar, cell, self.vm.storage[var], _may_alias_roots(var),
+                                  needs_check))
+        self._input_updates = [(i, spec.update) for i, spec in enumerate(maker.inputs)
+                               if spec.update is not None]
+        if self._input_updates:
+            raise NotImplementedError(
+                "In(update=...) is not supported; use a shared variable with updates=")
+        self.shared_inputs = shared_inputs
+        self._spec: dict = {}
+
+    # ------------------------------------------------------------------------------------
+    def _filter(self, pos: int, value: Any) -> Any:
+        ttype = self._input_types[pos]
+        try:
+            return ttype.filter(value, strict=self._strict[pos],
+                                allow_downcast=self._downcast[pos])
+        except TypeError as exc:
+            name = self._input_names[pos]
+            raise TypeError(
+                f"bad input argument {name or ''!s}{' ' if name else ''}at index {pos} "
+                f"(0-based) of function {self.name or '<unnamed>'}: expected {ttype}; "
+                f"{exc}") from None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        cells = self._input_cells
+        n_in = len(cells)
+        if len(args) > n_in:
+            raise TypeError(f"function {self.name or '<unnamed>'} takes {n_in} inputs, "
+                            f"got {len(args)}")
+        if self.trust_input and not kwargs and len(args) == n_in:
+            for cell, value in zip(cells, args):
+                cell[0] = value
+        else:
+            values = list(args) + [_NO_VALUE] * (n_in - len(args))
+            for key, value in kwargs.items():
+                pos = self._name_to_pos.get(key)
+                if pos is None:
+                    raise TypeError(f"function {self.name or '<unnamed>'} has no input named "
+                                    f"{key!r}; its inputs are {self._input_names}")
+                if values[pos] is not _NO_VALUE:
+                    raise TypeError(f"input {key!r} is given both by position and by name")
+                values[pos] = value
+            for pos, value in enumerate(values):
+                if value is _NO_VALUE:
+                    default = self._defaults[pos]
+                    if default is _NO_DEFAULT:
+                        name = self._input_names[pos]
+                        raise TypeError(f"missing required input {name or ''}at index {pos} "
+                                        f"of function {self.name or '<unnamed>'}")
+                    cells[pos][0] = default
+                else:
+                    cells[pos][0] = value if self.trust_input else self._filter(pos, value)
+        try:
+            self.vm.run()
+        finally:
+            for cell in cells:
+                cell[0] = None
+        results = []
+        for cell, copy in zip(self._output_cells, self._output_copy):
+            value = cell[0]
+            results.append(np.array(value, copy=True) if copy else value)
+        if self._updates:
+            new_values = []
+            for svar, cell, value_cell, alias, check in self._updates:
+                value = value_cell[0]
+                if check:
+                    value = svar.type.filter(value, strict=True)
+                new_values.append(np.array(value, copy=True) if alias else value)
+            for (svar, cell, *_), value in zip(self._updates, new_values):
+                cell[0] = value
+        if self._kind == "single":
+            return results[0]
+        if self._kind == "dict":
+            return dict(zip(self._keys, results))
+        return results
+
+    # ------------------------------------------------------------------------------------
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None,
+             profile: Any = None) -> "Function":
+        """A new function computing the same thing.
+
+        ``swap`` maps shared variables to others used in their place (updates included);
+        ``delete_updates=True`` drops the updates.
+        """
+        spec = dict(self._spec)
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+                raise TypeError("copy(swap=) maps shared variables to shared variables")
+            if old.type != new.type:
+                raise TypeError(f"copy(swap=): {old} is {old.type} but {new} is {new.type}")
+        if delete_updates:
+            spec["updates"] = []
+        else:
+            spec["updates"] = [(swap.get(s, s), u) for s, u in spec["updates"]]
+        spec["givens"] = list(spec["givens"]) + list(swap.items())
+        spec["name"] = name if name is not None else self.name
+        spec["on_unused_input"] = "ignore"
+        fn = function(**spec)
+        fn.trust_input = self.trust_input
+        return fn
+
+    def get_shared(self) -> list[SharedVariable]:
+        """The shared variables this function reads or updates."""
+        return list(self.shared_inputs)
+
+    @property
+    def input_storage(self) -> list[list]:
+        return self._input_cells
+
+    def __repr__(self) -> str:
+        names = ", ".join(str(n) for n in self._input_names)
+        return f"<workbench.Function {self.name or ''}({names})>"
+
+
+class _Sentinel:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_NO_DEFAULT = _Sentinel("NO_DEFAULT")
+_NO_VALUE = _Sentinel("NO_VALUE")

@@ -1,0 +1,306 @@
+"""The graph IR: variables, constants, applications of ops, and walks over them.
+
+A graph is a DAG of :class:`Variable` and :class:`Apply` nodes. A variable is produced by at
+most one ``Apply`` (its ``owner``); an ``Apply`` holds an :class:`Op` and its input and output
+variables. Every variable and node records the user's source line that created it.
+
+>>> from workbench import tensor as T
+>>> x = T.dscalar('x')
+>>> y = x + 1
+>>> y.owner.op, y.owner.inputs[0] is x
+(Elemwise{add}, True)
+"""
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from typing import Any, Iterable, Iterator, Sequence
+
+from .sourceline import SourceLine, user_source_line
+
+_ids = itertools.count()
+
+
+class Variable:
+    """A symbolic value of a given :class:`~workbench.compiler.types.Type`."""
+
+    def __init__(self, type, owner: "Apply | None" = None, index: int | None = None,
+                 name: str | None = None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag: dict[str, Any] = {}
+        self.id = next(_ids)
+        self.source: SourceLine | None = user_source_line()
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = self.owner.op
+            if len(self.owner.outputs) == 1:
+                return f"{op}.0"
+            return f"{op}.{self.index}"
+        return f"<{self.type}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def clone(self) -> "Variable":
+        """A new variable of the same type and name, with no owner."""
+        cp = self.__class__(self.type, None, None, self.name)
+        cp.tag = dict(self.tag)
+        cp.source = self.source
+        return cp
+
+    def get_parents(self) -> list["Apply"]:
+        return [self.owner] if self.owner is not None else []
+
+    def eval(self, inputs_to_values: dict | None = None) -> Any:
+        """Compile and run this variable's graph on the given input values.
+
+        >>> from workbench import tensor as T
+        >>> x = T.dscalar('x')
+        >>> float((x * 2).eval({x: 3.0}))
+        6.0
+        """
+        from .function import function
+
+        inputs_to_values = inputs_to_values or {}
+        inputs = list(inputs_to_values)
+        cache = self.__dict__.setdefault("_eval_cache", {})
+        key = tuple(v.id for v in inputs)
+        fn = cache.get(key)
+        if fn is None:
+            fn = function(inputs, self, on_unused_input="ignore")
+            cache[key] = fn
+        return fn(*[inputs_to_values[v] for v in inputs])
+
+
+class Constant(Variable):
+    """A variable with a fixed value; ``data`` holds it."""
+
+    def __init__(self, type, data: Any, name: str | None = None):
+        super().__init__(type, None, None, name)
+        self.data = type.filter(data)
+
+    def signature(self) -> tuple:
+        return (self.type, _data_key(self.data))
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        text = str(self.data)
+        if len(text) > 20:
+            text = text[:10].strip() + "..."
+        return text
+
+    def clone(self) -> "Constant":
+        cp = self.__class__(self.type, self.data, self.name)
+        cp.tag = dict(self.tag)
+        cp.source = self.source
+        return cp
+
+
+def _data_key(data: Any) -> Any:
+    import numpy as np
+
+    if isinstance(data, np.ndarray):
+        return (data.dtype.str, data.shape, data.tobytes())
+    return data
+
+
+class Apply:
+    """One application of an op to input variables, producing output variables."""
+
+    def __init__(self, op: "Op", inputs: Sequence[Variable], outputs: Sequence[Variable]):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        for i, out in enumerate(self.outputs):
+            if out.owner is not None and out.owner is not self:
+                raise ValueError(f"output {out} of {op} already has an owner")
+            out.owner = self
+            out.index = i
+        self.id = next(_ids)
+        self.source: SourceLine | None = user_source_line()
+        self.tag: dict[str, Any] = {}
+
+    @property
+    def out(self) -> Variable:
+        if len(self.outputs) != 1:
+            raise AttributeError(f"{self.op} has {len(self.outputs)} outputs")
+        return self.outputs[0]
+
+    def default_output(self) -> Variable:
+        return self.outputs[getattr(self.op, "default_output", None) or 0]
+
+    def clone_with_new_inputs(self, inputs: Sequence[Variable], strict: bool = True) -> "Apply":
+        """The same op on other inputs; ``strict`` keeps the output types."""
+        if strict:
+            new = Apply(self.op, inputs, [o.clone() for o in self.outputs])
+        else:
+            new = self.op.make_node(*inputs)
+        new.source = self.source
+        new.tag = dict(self.tag)
+        return new
+
+    def __str__(self) -> str:
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+    __repr__ = __str__
+
+    @property
+    def nin(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def nout(self) -> int:
+        return len(self.outputs)
+
+
+class Op:
+    """Base class of every op.
+
+    Subclasses list their parameters in ``__props__``; equality and hashing follow them, so
+    equal ops merge and share compiled code. The contract:
+
+    - ``make_node(*inputs) -> Apply``: type inference;
+    - ``perform(node, inputs, output_storage)``: the NumPy reference; stores each output
+      in ``output_storage[i][0]``;
+    - ``infer_shape(node, input_shapes) -> list of shape tuples`` (symbolic);
+    - ``L_op``/``grad``/``R_op``: differentiation (see :mod:`workbench.compiler.grad`);
+    - ``view_map``/``destroy_map``: ``{output index: [input indices]}``.
+    """
+
+    __props__: tuple[str, ...] = ()
+    view_map: dict[int, list[int]] = {}
+    destroy_map: dict[int, list[int]] = {}
+    default_output: int | None = None
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        if self.__props__:
+            props = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
+            return f"{type(self).__name__}{{{props}}}"
+        return type(self).__name__
+
+    __repr__ = __str__
+
+    def make_node(self, *inputs: Any) -> Apply:
+        raise NotImplementedError(f"{type(self).__name__}.make_node")
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no perform")
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        node = self.make_node(*inputs, **kwargs)
+        if self.default_output is not None:
+            return node.outputs[self.default_output]
+        if len(node.outputs) == 1:
+            return node.outputs[0]
+        return node.outputs
+
+
+# ---------------------------------------------------------------------------------------
+# Walks over graphs
+
+
+def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """Every variable the outputs depend on, outputs included, stopping at ``blockers``."""
+    blocked = set(map(id, blockers))
+    seen: set[int] = set()
+    result: list[Variable] = []
+    stack = list(outputs)[::-1]
+    while stack:
+        var = stack.pop()
+        if id(var) in seen:
+            continue
+        seen.add(id(var))
+        result.append(var)
+        if var.owner is not None and id(var) not in blocked:
+            stack.extend(reversed(var.owner.inputs))
+    return result
+
+
+def graph_inputs(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """The root variables (no owner, or blocked) that the outputs depend on, in order."""
+    blocked = set(map(id, blockers))
+    return [v for v in ancestors(outputs, blockers) if v.owner is None or id(v) in blocked]
+
+
+def io_toposort(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Apply]:
+    """The Apply nodes between inputs and outputs, each after the nodes it depends on."""
+    stop = set(map(id, inputs))
+    order: list[Apply] = []
+    done: set[int] = set()
+    # iterative DFS, post-order
+    for out in outputs:
+        if out.owner is None or id(out) in stop:
+            continue
+        stack: list[tuple[Apply, Iterator[Variable]]] = []
+        if id(out.owner) in done:
+            continue
+        stack.append((out.owner, iter(out.owner.inputs)))
+        on_stack = {id(out.owner)}
+        while stack:
+            node, it = stack[-1]
+            advanced = False
+            for inp in it:
+                parent = inp.owner
+                if parent is None or id(inp) in stop or id(parent) in done:
+                    continue
+                if id(parent) in on_stack:
+                    raise ValueError("the graph has a cycle")
+                stack.append((parent, iter(parent.inputs)))
+                on_stack.add(id(parent))
+                advanced = True
+                break
+            if not advanced:
+                stack.pop()
+                on_stack.discard(id(node))
+                done.add(id(node))
+                order.append(node)
+    return order
+
+
+def clone_graph(inputs: Sequence[Variable], outputs: Sequence[Variable],
+                replace: dict[Variable, Variable] | None = None,
+                copy_inputs: bool = True) -> tuple[list[Variable], list[Variable], dict]:
+    """Copy the Apply nodes between inputs and outputs.
+
+    ``replace`` maps variables of the original graph to variables used in their place; the
+    replacements themselves are not copied. Roots that are neither inputs nor replaced
+    (shared variables, constants) are kept as they are. Returns the new inputs, the new
+    outputs and the old-to-new memo.
+    """
+    memo: dict[Variable, Variable] = {}
+    for var in inputs:
+        memo[var] = var.clone() if copy_inputs else var
+    for old, new in (replace or {}).items():
+        memo[old] = new
+    for node in io_toposort(list(memo), outputs):
+        new_inputs = [memo.get(i, i) for i in node.inputs]
+        same_types = all(a.type == b.type for a, b in zip(new_inputs, node.inputs))
+        new_node = node.clone_with_new_inputs(new_inputs, strict=same_types)
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[old] = new
+    new_outputs = [memo.get(out, out) for out in outputs]
+    return [memo[i] for i in inputs], new_outputs, memo
+
+
+def vars_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Variable]:
+    return ancestors(outputs, inputs)
+
+
+def is_in_ancestors(var: Variable, target: Variable) -> bool:
+    return any(v is target for v in ancestors([var]))

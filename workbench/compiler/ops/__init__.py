@@ -1,0 +1,1 @@
+"""Ops, one module per family: scalar, elemwise, reduce, blas, shape, subtensor, nnet, ..."""

@@ -1,0 +1,192 @@
+"""Elementwise ops: a scalar op lifted over tensors, and DimShuffle.
+
+Inputs of fewer dimensions are padded on the left with broadcastable dimensions, as NumPy
+broadcasting does; the output dtype is the one NumPy computes for the input dtypes, with
+Python number literals taking part as NumPy 2's "weak" scalars (``float32_vector * 2.0`` stays
+float32).
+
+>>> from workbench import tensor as T
+>>> (T.fvector() * 2.0).dtype, (T.ivector() / 2).dtype
+('float32', 'float64')
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph import Apply, Op, Variable
+from ..types import TensorType
+from .scalar import ScalarOp
+
+
+def broadcast_static_shapes(shapes: Sequence[tuple[int | None, ...]], where: str = ""
+                            ) -> tuple[int | None, ...]:
+    """Combine static shapes of equal length as broadcasting does; raise on a sure mismatch."""
+    out: list[int | None] = []
+    for axis, dims in enumerate(zip(*shapes)):
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            raise ValueError(
+                f"{where}shapes {' and '.join(map(str, shapes))} cannot be broadcast together "
+                f"(axis {axis} has sizes {sorted(known)})")
+        if known:
+            out.append(known.pop())
+        elif all(d == 1 for d in dims):
+            out.append(1)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+class Elemwise(Op):
+    """Apply ``scalar_op`` elementwise with broadcasting.
+
+    ``inplace_pattern`` maps an output index to the input it overwrites.
+    """
+
+    __props__ = ("scalar_op", "inplace_items")
+
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None,
+                 name: str | None = None):
+        self.scalar_op = scalar_op
+        self.inplace_pattern = dict(inplace_pattern or {})
+        self.inplace_items = tuple(sorted(self.inplace_pattern.items()))
+        self.destroy_map = {o: [i] for o, i in self.inplace_pattern.items()}
+        self.name = name
+
+    def __str__(self) -> str:
+        if self.name:
+            return self.name
+        if self.inplace_pattern:
+            return f"Elemwise{{{self.scalar_op},inplace}}"
+        return f"Elemwise{{{self.scalar_op}}}"
+
+    def make_node(self, *inputs: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        if len(inputs) != self.scalar_op.nin:
+            raise TypeError(f"{self} takes {self.scalar_op.nin} inputs, got {len(inputs)}")
+        inputs = [as_tensor_variable(i) for i in inputs]
+        inputs = _unify_weak_constants(inputs)
+        ndim = max(i.ndim for i in inputs)
+        padded = [pad_left(i, ndim) for i in inputs]
+        shape = broadcast_static_shapes([i.type.shape for i in padded], where=f"{self}: ")
+        dtype = self.scalar_op.output_dtype(*[i.dtype for i in padded])
+        for out_i, in_i in self.inplace_pattern.items():
+            if padded[in_i].dtype != dtype or padded[in_i].type.shape != shape:
+                raise TypeError(f"{self}: input {in_i} cannot hold output {out_i} in place")
+        return Apply(self, padded, [TensorType(dtype, shape)()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        out_type = node.outputs[0].type
+        if self.inplace_pattern:
+            target = inputs[self.inplace_pattern[0]]
+            result = self.scalar_op.impl(*inputs)
+            np.copyto(target, result, casting="unsafe")
+            output_storage[0][0] = target
+            return
+        result = self.scalar_op.impl(*inputs)
+        if not isinstance(result, np.ndarray) or result.dtype.name != out_type.dtype:
+            result = np.asarray(result, dtype=out_type.dtype)
+        output_storage[0][0] = result
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        from ...tensor.shape import broadcast_shape_symbolic
+
+        return [broadcast_shape_symbolic(input_shapes, node.outputs[0].type.shape)]
+
+
+def pad_left(var: Variable, ndim: int) -> Variable:
+    """``var`` with broadcastable dimensions added on the left up to ``ndim``."""
+    missing = ndim - var.ndim
+    if missing <= 0:
+        return var
+    return DimShuffle(var.type.broadcastable, ["x"] * missing + list(range(var.ndim)))(var)
+
+
+def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
+    """Give Python-literal constants the dtype NumPy 2 would give them next to the others."""
+    from ...tensor.variable import TensorConstant
+
+    weak = [isinstance(i, TensorConstant) and i.weak for i in inputs]
+    if not any(weak) or all(weak):
+        return inputs
+    strong_dtypes = [i.dtype for i, w in zip(inputs, weak) if not w]
+    result = []
+    for var, is_weak in zip(inputs, weak):
+        if is_weak:
+            try:
+                dtype = np.result_type(*strong_dtypes, var.data.item()).name
+            except (OverflowError, TypeError):
+                dtype = np.result_type(*strong_dtypes, var.dtype).name
+            if dtype != var.dtype:
+                from ...tensor.basic import constant
+
+                var = constant(np.asarray(var.data, dtype=dtype), weak=True)
+        result.append(var)
+    return result
+
+
+class DimShuffle(Op):
+    """Reorder, insert (``'x'``) or drop (broadcastable only) dimensions; a view.
+
+    >>> from workbench import tensor as T
+    >>> T.matrix().dimshuffle(1, 'x', 0).broadcastable
+    (False, True, False)
+    """
+
+    __props__ = ("input_broadcastable", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_broadcastable: Sequence[bool], new_order: Sequence[int | str],
+                 inplace: bool = True):
+        self.input_broadcastable = tuple(bool(b) for b in input_broadcastable)
+        self.new_order = tuple(new_order)
+        nd = len(self.input_broadcastable)
+        kept = [d for d in self.new_order if d != "x"]
+        for d in kept:
+            if not isinstance(d, (int, np.integer)) or not 0 <= d < nd:
+                raise ValueError(f"dimshuffle{self.new_order}: {d!r} is not a dimension of a "
+                                 f"{nd}-d input")
+        if len(set(kept)) != len(kept):
+            raise ValueError(f"dimshuffle{self.new_order} repeats a dimension")
+        self.drop = [d for d in range(nd) if d not in kept]
+        self.shuffle = kept
+        self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
+
+    def __str__(self) -> str:
+        if self.new_order == tuple(range(len(self.input_broadcastable)))[::-1] and \
+                len(self.new_order) > 1:
+            return "Transpose"
+        return f"DimShuffle{{{','.join(str(d) for d in self.new_order)}}}"
+
+    def make_node(self, x: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        if x.ndim != len(self.input_broadcastable):
+            raise TypeError(f"{self} expects a {len(self.input_broadcastable)}-d input, got "
+                            f"{x.type}")
+        for d in self.drop:
+            if x.type.shape[d] not in (1,) and not self.input_broadcastable[d]:
+                raise ValueError(
+                    f"{self}: cannot drop dimension {d} of {x.type}, it is not broadcastable")
+        shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape)()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        (x,) = inputs
+        for d in self.drop:
+            if x.shape[d] != 1:
+                raise ValueError(f"{self}: dimension {d} has size {x.shape[d]}, not 1")
+        res = np.transpose(x, self.shuffle) if self.shuffle != sorted(self.shuffle) else x
+        if self.drop:
+            res = res.reshape([x.shape[d] for d in self.shuffle])
+        if self.augment:
+            res = np.expand_dims(res, self.augment)
+        output_storage[0][0] = res if isinstance(res, np.ndarray) else np.asarray(res)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        (ishape,) = input_shapes
+        return [tuple(1 if d == "x" else ishape[d] for d in self.new_order)]

@@ -1,0 +1,89 @@
+"""``ifelse``: a lazy conditional that computes only the branch it takes.
+
+Unlike ``T.switch``, which is elementwise and evaluates both branches, ``ifelse`` takes a
+scalar condition and evaluates one branch.
+
+>>> import workbench
+>>> from workbench import tensor as T
+>>> from workbench.ifelse import ifelse
+>>> a, b, c = T.dscalars('a', 'b', 'c')
+>>> f = workbench.function([c, a, b], ifelse(T.lt(c, 0), a, b))
+>>> float(f(-1, 1.0, 2.0)), float(f(1, 1.0, 2.0))
+(1.0, 2.0)
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .compiler.graph import Apply, Op, Variable
+from .tensor.basic import as_tensor_variable
+
+
+class IfElse(Op):
+    """``n_outs`` outputs: the first ``n_outs`` value inputs if the condition holds, else
+    the next ``n_outs``. The Python VM evaluates it on demand (``lazy``)."""
+
+    __props__ = ("n_outs",)
+    lazy = True
+
+    def __init__(self, n_outs: int):
+        self.n_outs = n_outs
+
+    def make_node(self, condition: Any, *values: Any) -> Apply:
+        condition = as_tensor_variable(condition)
+        if condition.ndim != 0:
+            raise TypeError(f"ifelse: the condition must be a scalar, got {condition.type}")
+        if len(values) != 2 * self.n_outs:
+            raise TypeError(f"ifelse expects {2 * self.n_outs} branch values, got {len(values)}")
+        values = [as_tensor_variable(v) for v in values]
+        then_vals, else_vals = values[:self.n_outs], values[self.n_outs:]
+        outputs = []
+        for i, (t, e) in enumerate(zip(then_vals, else_vals)):
+            if t.dtype != e.dtype or t.ndim != e.ndim:
+                raise TypeError(
+                    f"ifelse: branch {i} has different types in its two branches: "
+                    f"{t.type} (then) and {e.type} (else); cast one of them")
+            shape = tuple(a if a == b else None for a, b in zip(t.type.shape, e.type.shape))
+            outputs.append(t.type.clone(shape=shape)())
+        return Apply(self, [condition] + values, outputs)
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        cond = bool(inputs[0])
+        offset = 1 if cond else 1 + self.n_outs
+        for i in range(self.n_outs):
+            output_storage[i][0] = np.array(inputs[offset + i], copy=True)
+
+    def perform_lazy(self, node: Apply, inputs: list[Callable[[], Any]],
+                     output_storage: list) -> None:
+        cond = bool(inputs[0]())
+        offset = 1 if cond else 1 + self.n_outs
+        for i in range(self.n_outs):
+            output_storage[i][0] = np.array(inputs[offset + i](), copy=True)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        from .tensor.math import switch
+
+        shapes = []
+        for i in range(self.n_outs):
+            then_s, else_s = input_shapes[1 + i], input_shapes[1 + self.n_outs + i]
+            shapes.append(tuple(switch(node.inputs[0], a, b) for a, b in zip(then_s, else_s)))
+        return shapes
+
+
+def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None = None
+           ) -> Variable | list[Variable]:
+    """``then_branch`` if the scalar ``condition`` is true, else ``else_branch``; lists of
+    variables give lists of outputs."""
+    single = not isinstance(then_branch, (list, tuple))
+    then_list = [then_branch] if single else list(then_branch)
+    else_list = [else_branch] if not isinstance(else_branch, (list, tuple)) else list(else_branch)
+    if len(then_list) != len(else_list):
+        raise ValueError(f"ifelse: {len(then_list)} values in the then branch but "
+                         f"{len(else_list)} in the else branch")
+    outs = IfElse(len(then_list)).make_node(condition, *then_list, *else_list).outputs
+    if name is not None:
+        for o in outs:
+            o.name = name
+    return outs[0] if single else outs
