@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import scipy.special as sps
 
 from ..graph import Op
 
@@ -102,6 +101,29 @@ def _float_out(*dtypes: str) -> str:
 _FLOAT_PROBE = ScalarOp("float_probe", 1, np.exp)
 
 
+def _special(name: str) -> Callable:
+    """A scipy.special function imported on first use (scipy costs ~0.2 s to import)."""
+    resolved: list[Callable] = []
+
+    def call(*args):
+        if not resolved:
+            import scipy.special
+
+            resolved.append(getattr(scipy.special, name))
+        return resolved[0](*args)
+
+    call.__name__ = name
+    return call
+
+
+class _LazySpecial:
+    def __getattr__(self, name: str) -> Callable:
+        return _special(name)
+
+
+sps = _LazySpecial()
+
+
 def _switch(cond, a, b):
     return np.where(cond, a, b)
 
@@ -112,7 +134,12 @@ def _round_half_away(x):
 
 
 def _sigmoid(x):
-    return sps.expit(x)
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.result_type(x.dtype, np.float16))
+    # exp(-|x|) never overflows; pick the branch that keeps precision on each side
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _softplus(x):
