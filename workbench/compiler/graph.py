@@ -194,7 +194,9 @@ class Op:
             return f"{type(self).__name__}{{{props}}}"
         return type(self).__name__
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        # Not ``__repr__ = __str__``: that would bind Op.__str__ and ignore subclasses' own.
+        return str(self)
 
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError(f"{type(self).__name__}.make_node")

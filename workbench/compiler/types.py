@@ -49,6 +49,10 @@ class Type:
         cls = self.constant_type or Constant
         return cls(self, value, name=name)
 
+    def is_super(self, other: "Type") -> bool:
+        """Whether every value of ``other`` is a value of this type."""
+        return self == other
+
     def is_valid_value(self, value: Any) -> bool:
         try:
             self.filter(value, strict=True)

@@ -24,4 +24,4 @@ from .subtensor import *  # noqa: F401,F403
 from .sort import *  # noqa: F401,F403
 from . import nnet
 
-_scalar_types_note = None
+from . import random, shared_randomstreams

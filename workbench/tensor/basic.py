@@ -91,7 +91,7 @@ CONSTRUCTOR_NAMES = sorted(_namespace)
 
 
 def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None,
-             weak: bool | None = None) -> TensorConstant:
+             weak: bool | None = None, py_value: Any = None) -> TensorConstant:
     """A constant tensor holding ``x``.
 
     A Python number becomes a *weak* constant: combined with a tensor it takes that tensor's
@@ -122,9 +122,12 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: An
         if arr.ndim > ndim:
             raise ValueError(f"constant of {arr.ndim} dimensions cannot have ndim={ndim}")
         arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
+    if weak and py_value is None and is_python_number:
+        py_value = x
     # A constant's shape is fully known.
     ttype = TensorType(arr.dtype, arr.shape)
-    return TensorConstant(ttype, arr, name=name, weak=weak)
+    return TensorConstant(ttype, arr, name=name, weak=weak,
+                          py_value=py_value if weak else None)
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None

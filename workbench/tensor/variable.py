@@ -257,9 +257,13 @@ class TensorConstant(_TensorOperators, Constant):
     """A constant tensor. ``weak`` marks a Python number literal, which takes the dtype of
     the tensors it is combined with, as NumPy 2 does."""
 
-    def __init__(self, type, data, name=None, weak: bool = False):
+    def __init__(self, type, data, name=None, weak: bool = False, py_value: Any = None):
         super().__init__(type, data, name)
         self.weak = weak
+        # The Python number a weak constant was made from: re-typing it next to a tensor
+        # must start from this exact value, not from ``data`` (0.1 stored as float32 under
+        # floatX='float32' is not 0.1 in float64).
+        self.py_value = py_value
 
     def signature(self):
         return super().signature() + (self.weak,)
@@ -269,7 +273,7 @@ class TensorConstant(_TensorOperators, Constant):
         return self.data
 
     def clone(self):
-        cp = TensorConstant(self.type, self.data, self.name, self.weak)
+        cp = TensorConstant(self.type, self.data, self.name, self.weak, self.py_value)
         cp.tag = dict(self.tag)
         cp.source = self.source
         return cp

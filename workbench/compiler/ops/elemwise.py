@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..graph import Apply, Op, Variable
+from ..graph import Apply, Constant, Op, Variable
 from ..types import TensorType
 from .scalar import ScalarOp
 
@@ -102,6 +102,13 @@ def pad_left(var: Variable, ndim: int) -> Variable:
     missing = ndim - var.ndim
     if missing <= 0:
         return var
+    if isinstance(var, Constant):
+        # Fold at build time: a constant padded by a DimShuffle is just another constant.
+        from ...tensor.basic import constant
+
+        data = var.data.reshape((1,) * missing + var.data.shape)
+        return constant(data, weak=getattr(var, "weak", False),
+                        py_value=getattr(var, "py_value", None))
     return DimShuffle(var.type.broadcastable, ["x"] * missing + list(range(var.ndim)))(var)
 
 
@@ -116,16 +123,34 @@ def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
     result = []
     for var, is_weak in zip(inputs, weak):
         if is_weak:
+            value = var.py_value if var.py_value is not None else var.data.item()
             try:
-                dtype = np.result_type(*strong_dtypes, var.data.item()).name
+                dtype = np.result_type(*strong_dtypes, value).name
             except (OverflowError, TypeError):
                 dtype = np.result_type(*strong_dtypes, var.dtype).name
             if dtype != var.dtype:
-                from ...tensor.basic import constant
-
-                var = constant(np.asarray(var.data, dtype=dtype), weak=True)
+                var = _retyped_weak_constant(var, value, dtype, strong_dtypes)
         result.append(var)
     return result
+
+
+def _retyped_weak_constant(var: Variable, value: Any, dtype: str, strong_dtypes: list[str]
+                           ) -> Variable:
+    """The weak constant ``var`` (holding the Python number ``value``) as ``dtype``."""
+    from ...tensor.basic import constant
+
+    target = np.dtype(dtype)
+    if target.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
+        info = np.iinfo(target)
+        if not info.min <= value <= info.max:
+            # NumPy 2 refuses this too (``int8_array + 1000``) rather than wrapping around.
+            raise OverflowError(
+                f"Python integer {value} out of bounds for {dtype}, the dtype it takes next "
+                f"to a tensor of dtype {', '.join(strong_dtypes)}; cast the tensor to a wider "
+                f"dtype or give the constant one (T.constant({value}, dtype='int64'))")
+    with np.errstate(all="ignore"):
+        data = np.asarray(value, dtype=target).reshape(var.data.shape)
+    return constant(data, weak=True, py_value=value)
 
 
 class DimShuffle(Op):

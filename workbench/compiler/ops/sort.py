@@ -1,0 +1,207 @@
+"""Sorting ops: :class:`Sort`, :class:`ArgSort` and :class:`TopK`, NumPy's ``sort``,
+``argsort`` and a sorted top-k along one axis.
+
+The axis is a parameter of the op (not a symbolic input): ``axis=None`` sorts the flattened
+input, as ``numpy.sort(a, axis=None)`` does, and gives a vector.
+
+>>> import numpy as np
+>>> from workbench import tensor as T
+>>> x = T.dmatrix('x')
+>>> Sort(axis=1)(x).eval({x: [[3.0, 1.0, 2.0]]}).tolist()
+[[1.0, 2.0, 3.0]]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph import Apply, Op, Variable
+from ..types import TensorType
+
+#: the algorithms ``numpy.sort`` knows
+SORT_KINDS = ("quicksort", "mergesort", "heapsort", "stable")
+
+
+def normalize_axis(axis: int, ndim: int, where: str) -> int:
+    """``axis`` as a non-negative index into ``ndim`` dimensions, or raise ``AxisError``
+    (a ValueError and an IndexError, as NumPy raises) naming the axis and the rank."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{where}: axis must be an int or None, got {type(axis).__name__} "
+                        f"{axis!r}")
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(
+            f"{where}: axis {axis} is out of bounds for an input of {ndim} dimension"
+            f"{'' if ndim == 1 else 's'} (valid axes: {-ndim} to {ndim - 1})"
+            if ndim else f"{where}: axis {axis} is out of bounds for a 0-d input; use axis=None")
+    return int(axis) % ndim
+
+
+def flat_static_shape(shape: tuple[int | None, ...]) -> tuple[int | None]:
+    """The static shape of the input flattened to a vector (a 0-d input gives 1 element)."""
+    if any(s is None for s in shape):
+        return (None,)
+    return (int(np.prod(shape, dtype=np.int64)),)
+
+
+def flat_symbolic_shape(shape: tuple) -> tuple:
+    """The symbolic shape of the input flattened to a vector: the product of its dims."""
+    from ...tensor import math as tm
+    from ...tensor.basic import constant
+
+    if not shape:
+        return (constant(1, dtype="int64"),)
+    return (tm.mul(*shape),) if len(shape) > 1 else (shape[0],)
+
+
+class _AlongAxis(Op):
+    """Shared checks of the ops that work along one axis (or the flattened input)."""
+
+    def _check_axis(self, x: Variable) -> None:
+        if self.axis is None:
+            return
+        normalize_axis(self.axis, x.ndim, str(self))
+
+    def _out_shape(self, x: Variable) -> tuple[int | None, ...]:
+        return flat_static_shape(x.type.shape) if self.axis is None else x.type.shape
+
+
+class Sort(_AlongAxis):
+    """The input sorted along ``axis`` (NaNs last, as NumPy); ``axis=None`` sorts the
+    flattened input.
+
+    >>> from workbench import tensor as T
+    >>> x = T.ivector('x')
+    >>> Sort(axis=0)(x).eval({x: [2, 0, 1]}).tolist()
+    [0, 1, 2]
+    """
+
+    __props__ = ("axis", "kind")
+
+    def __init__(self, axis: int | None = -1, kind: str = "quicksort"):
+        if kind not in SORT_KINDS:
+            raise ValueError(f"sort kind must be one of {', '.join(SORT_KINDS)}, got {kind!r}")
+        self.axis = None if axis is None else int(axis)
+        self.kind = kind
+
+    def make_node(self, x: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        self._check_axis(x)
+        return Apply(self, [x], [TensorType(x.dtype, self._out_shape(x))()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        (x,) = inputs
+        output_storage[0][0] = np.sort(x, axis=self.axis, kind=self.kind)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        (shape,) = input_shapes
+        return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
+
+
+class ArgSort(_AlongAxis):
+    """The int64 indices that sort the input along ``axis`` (``axis=None``: the flattened
+    input), as ``numpy.argsort``.
+
+    >>> from workbench import tensor as T
+    >>> x = T.dvector('x')
+    >>> ArgSort(axis=0)(x).eval({x: [2.0, 0.5, 1.0]}).tolist()
+    [1, 2, 0]
+    """
+
+    __props__ = ("axis", "kind")
+
+    def __init__(self, axis: int | None = -1, kind: str = "quicksort"):
+        if kind not in SORT_KINDS:
+            raise ValueError(f"argsort kind must be one of {', '.join(SORT_KINDS)}, "
+                             f"got {kind!r}")
+        self.axis = None if axis is None else int(axis)
+        self.kind = kind
+
+    def make_node(self, x: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        self._check_axis(x)
+        return Apply(self, [x], [TensorType("int64", self._out_shape(x))()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        (x,) = inputs
+        output_storage[0][0] = np.argsort(x, axis=self.axis, kind=self.kind).astype(
+            np.int64, copy=False)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        (shape,) = input_shapes
+        return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
+
+
+class TopK(Op):
+    """The ``|kth|`` largest (``kth > 0``) or smallest (``kth < 0``) entries along ``axis``,
+    and their int64 indices: two outputs, values then indices.
+
+    The entries come sorted, largest first for ``kth > 0`` and smallest first for
+    ``kth < 0`` (Theano leaves the order unspecified; a sorted order is one of its valid
+    answers). Ties keep the lower index first.
+
+    >>> from workbench import tensor as T
+    >>> x = T.dvector('x')
+    >>> values, indices = TopK(axis=0, kth=2)(x)
+    >>> values.eval({x: [1.0, 5.0, 3.0]}).tolist()
+    [5.0, 3.0]
+    """
+
+    __props__ = ("axis", "kth", "idx_dtype")
+
+    def __init__(self, axis: int = -1, kth: int = 1, idx_dtype: str = "int64"):
+        if isinstance(kth, (bool, np.bool_)) or not isinstance(kth, (int, np.integer)):
+            raise TypeError(f"topk: kth must be an int, got {type(kth).__name__} {kth!r}")
+        if kth == 0:
+            raise ValueError("topk: kth must not be 0 (positive: largest, negative: smallest)")
+        if np.dtype(idx_dtype).kind not in "iu":
+            raise TypeError(f"topk: idx_dtype must be an integer dtype, got {idx_dtype!r}")
+        self.axis = int(axis)
+        self.kth = int(kth)
+        self.idx_dtype = np.dtype(idx_dtype).name
+
+    def make_node(self, x: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        axis = normalize_axis(self.axis, x.ndim, "topk")
+        size = x.type.shape[axis]
+        if size is not None and abs(self.kth) > size:
+            raise ValueError(f"topk: |kth| = {abs(self.kth)} is larger than the size {size} "
+                             f"of axis {self.axis}")
+        shape = list(x.type.shape)
+        shape[axis] = abs(self.kth)
+        return Apply(self, [x], [TensorType(x.dtype, shape)(),
+                                 TensorType(self.idx_dtype, shape)()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        (x,) = inputs
+        axis = self.axis % x.ndim
+        k = abs(self.kth)
+        if k > x.shape[axis]:
+            raise ValueError(f"topk: |kth| = {k} is larger than the size {x.shape[axis]} of "
+                             f"axis {self.axis} (input shape {x.shape})")
+        # A stable sort of the reversed axis puts the largest first and keeps ties in
+        # index order once flipped back; the smallest need no reversal.
+        if self.kth > 0:
+            n = x.shape[axis]
+            order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+            order = (n - 1) - np.flip(order, axis)
+        else:
+            order = np.argsort(x, axis=axis, kind="stable")
+        idx = np.take(order, np.arange(k), axis=axis)
+        output_storage[0][0] = np.take_along_axis(x, idx, axis=axis)
+        output_storage[1][0] = idx.astype(self.idx_dtype)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        from ...tensor.basic import constant
+
+        (shape,) = input_shapes
+        axis = self.axis % len(shape)
+        out = list(shape)
+        out[axis] = constant(abs(self.kth), dtype="int64")
+        return [tuple(out), tuple(out)]
