@@ -313,6 +313,9 @@ class Function:
         self._downcast = [i.allow_downcast if i.allow_downcast is not None
                           else allow_input_downcast for i in maker.inputs]
         self._strict = [i.strict for i in maker.inputs]
+        # (filter, strict, allow_downcast) per input, unpacked once for the call path
+        self._checks = [(t.filter, st, dc) for t, st, dc in
+                        zip(self._input_types, self._strict, self._downcast)]
         self._defaults: list[Any] = []
         for i, spec in enumerate(maker.inputs):
             if spec.value is None:
@@ -332,6 +335,7 @@ class Function:
         for i, (spec, var) in enumerate(zip(maker.outputs, outs[:n_out])):
             repeated = any(var is other for other in outs[:i])
             self._output_copy.append(repeated or (not spec.borrow and _may_alias_roots(var)))
+        self._outputs = list(zip(self._output_cells, self._output_copy))
         self._updates = []
         for (svar, _), var in zip(update_pairs, outs[n_out:]):
             cell = self.vm.storage.get(svar, svar.storage)
@@ -353,64 +357,85 @@ class Function:
             return ttype.filter(value, strict=self._strict[pos],
                                 allow_downcast=self._downcast[pos])
         except TypeError as exc:
-            name = self._input_names[pos]
-            raise TypeError(
-                f"bad input argument {name or ''!s}{' ' if name else ''}at index {pos} "
-                f"(0-based) of function {self.name or '<unnamed>'}: expected {ttype}; "
-                f"{exc}") from None
+            raise self._input_error(pos, exc) from None
+
+    def _input_error(self, pos: int, exc: Exception) -> TypeError:
+        name = self._input_names[pos]
+        return TypeError(
+            f"bad input argument {name or ''!s}{' ' if name else ''}at index {pos} "
+            f"(0-based) of function {self.name or '<unnamed>'}: expected "
+            f"{self._input_types[pos]}; {exc}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         cells = self._input_cells
-        n_in = len(cells)
-        if len(args) > n_in:
-            raise TypeError(f"function {self.name or '<unnamed>'} takes {n_in} inputs, "
-                            f"got {len(args)}")
-        if self.trust_input and not kwargs and len(args) == n_in:
-            for cell, value in zip(cells, args):
-                cell[0] = value
-        else:
-            values = list(args) + [_NO_VALUE] * (n_in - len(args))
-            for key, value in kwargs.items():
-                pos = self._name_to_pos.get(key)
-                if pos is None:
-                    raise TypeError(f"function {self.name or '<unnamed>'} has no input named "
-                                    f"{key!r}; its inputs are {self._input_names}")
-                if values[pos] is not _NO_VALUE:
-                    raise TypeError(f"input {key!r} is given both by position and by name")
-                values[pos] = value
-            for pos, value in enumerate(values):
-                if value is _NO_VALUE:
-                    default = self._defaults[pos]
-                    if default is _NO_DEFAULT:
-                        name = self._input_names[pos]
-                        raise TypeError(f"missing required input {name or ''}at index {pos} "
-                                        f"of function {self.name or '<unnamed>'}")
-                    cells[pos][0] = default
-                else:
-                    cells[pos][0] = value if self.trust_input else self._filter(pos, value)
         try:
+            if kwargs or len(args) != len(cells):
+                self._fill_inputs(args, kwargs)
+            elif self.trust_input:
+                for cell, value in zip(cells, args):
+                    cell[0] = value
+            else:
+                # The common case, kept lean: every input given by position.
+                pos = 0
+                try:
+                    for pos, (cell, check, value) in enumerate(zip(cells, self._checks, args)):
+                        cell[0] = check[0](value, check[1], check[2])
+                except TypeError as exc:
+                    raise self._input_error(pos, exc) from None
             self.vm.run()
+            # Read the outputs before the input cells are cleared: an output may be an input.
+            results = [np.array(cell[0], copy=True) if copy else cell[0]
+                       for cell, copy in self._outputs]
         finally:
             for cell in cells:
                 cell[0] = None
-        results = []
-        for cell, copy in zip(self._output_cells, self._output_copy):
-            value = cell[0]
-            results.append(np.array(value, copy=True) if copy else value)
         if self._updates:
-            new_values = []
-            for svar, cell, value_cell, alias, check in self._updates:
-                value = value_cell[0]
-                if check:
-                    value = svar.type.filter(value, strict=True)
-                new_values.append(np.array(value, copy=True) if alias else value)
-            for (svar, cell, *_), value in zip(self._updates, new_values):
-                cell[0] = value
+            self._apply_updates()
         if self._kind == "single":
             return results[0]
         if self._kind == "dict":
             return dict(zip(self._keys, results))
         return results
+
+    def _fill_inputs(self, args: tuple, kwargs: dict) -> None:
+        """Put positional, keyword and default values into the input cells."""
+        cells = self._input_cells
+        n_in = len(cells)
+        if len(args) > n_in:
+            raise TypeError(f"function {self.name or '<unnamed>'} takes {n_in} inputs, "
+                            f"got {len(args)}")
+        values = list(args) + [_NO_VALUE] * (n_in - len(args))
+        for key, value in kwargs.items():
+            pos = self._name_to_pos.get(key)
+            if pos is None:
+                raise TypeError(f"function {self.name or '<unnamed>'} has no input named "
+                                f"{key!r}; its inputs are {self._input_names}")
+            if values[pos] is not _NO_VALUE:
+                raise TypeError(f"input {key!r} is given both by position and by name")
+            values[pos] = value
+        for pos, value in enumerate(values):
+            if value is _NO_VALUE:
+                default = self._defaults[pos]
+                if default is _NO_DEFAULT:
+                    name = self._input_names[pos]
+                    raise TypeError(
+                        f"missing required input {name + ' ' if name else ''}at index {pos} "
+                        f"of function {self.name or '<unnamed>'}")
+                cells[pos][0] = default
+            else:
+                cells[pos][0] = value if self.trust_input else self._filter(pos, value)
+
+    def _apply_updates(self) -> None:
+        # Every new value is read before any is stored, so each update sees the values
+        # from before the call (swapping two shared variables works).
+        new_values = []
+        for svar, cell, value_cell, alias, check in self._updates:
+            value = value_cell[0]
+            if check:
+                value = svar.type.filter(value, strict=True)
+            new_values.append(np.array(value, copy=True) if alias else value)
+        for (svar, cell, *_), value in zip(self._updates, new_values):
+            cell[0] = value
 
     # ------------------------------------------------------------------------------------
     def copy(self, share_memory: bool = False, swap: dict | None = None,

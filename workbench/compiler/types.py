@@ -118,6 +118,10 @@ class TensorType(Type):
         if any(s is not None and s < 0 for s in self.shape):
             raise ValueError(f"negative static dimension in shape {self.shape}")
         self.name = name
+        # cached for filter(), which runs on every input of every call
+        self._np_dtype = np.dtype(self.dtype)
+        self._static_dims = tuple((axis, s) for axis, s in enumerate(self.shape)
+                                  if s is not None)
 
     @property
     def ndim(self) -> int:
@@ -129,7 +133,7 @@ class TensorType(Type):
 
     @property
     def numpy_dtype(self) -> np.dtype:
-        return np.dtype(self.dtype)
+        return self._np_dtype
 
     def clone(self, dtype: Any = None, shape: Sequence[int | None] | None = None,
               broadcastable: Sequence[bool] | None = None) -> "TensorType":
@@ -170,21 +174,32 @@ class TensorType(Type):
 
     def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None
                ) -> np.ndarray:
-        """Check and convert a value to this type, or raise TypeError saying why."""
-        if strict:
+        """Check and convert a value to this type, or raise TypeError saying why.
+
+        ``strict=True`` accepts only arrays of exactly this dtype; otherwise values are
+        converted when no precision can be lost (Python numbers when their value survives),
+        or always with ``allow_downcast=True``.
+
+        >>> from workbench.compiler.types import TensorType
+        >>> TensorType('float32', (None,)).filter([1, 2.5])
+        array([1. , 2.5], dtype=float32)
+        """
+        if type(value) is np.ndarray and value.dtype == self._np_dtype:
+            arr = value  # the common case: nothing to convert
+        elif strict:
             if not isinstance(value, (np.ndarray, np.generic)):
                 raise TypeError(f"expected a numpy.ndarray for {self}, got {type(value).__name__}")
-            if value.dtype.name != self.dtype:
+            if value.dtype != self._np_dtype:
                 raise TypeError(f"expected dtype {self.dtype}, got {value.dtype.name}")
             arr = np.asarray(value)
         else:
-            arr = _convert(value, self.dtype, allow_downcast, self)
-        if arr.ndim != self.ndim:
+            arr = _convert(value, self._np_dtype, allow_downcast, self)
+        if arr.ndim != len(self.shape):
             raise TypeError(
                 f"wrong number of dimensions: expected {self.ndim} ({self.kind_name()}), "
                 f"got {arr.ndim} with shape {arr.shape}")
-        for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
-            if want is not None and want != got:
+        for axis, want in self._static_dims:
+            if arr.shape[axis] != want:
                 raise TypeError(
                     f"shape {arr.shape} does not match the static shape "
                     f"{self.kind_name()} of {self} at axis {axis}")
@@ -210,42 +225,51 @@ class TensorType(Type):
         return bool(np.array_equal(a, b))
 
 
-def _convert(value: Any, dtype: str, allow_downcast: bool | None, ttype: TensorType
+def _convert(value: Any, target: np.dtype, allow_downcast: bool | None, ttype: TensorType
              ) -> np.ndarray:
-    """Convert a user value to an ndarray of ``dtype`` following Theano's downcast rules."""
+    """Convert a user value to an ndarray of dtype ``target`` following Theano's rules."""
     from_python = not isinstance(value, (np.ndarray, np.generic))
-    if from_python:
-        try:
-            arr = np.asarray(value)
-        except ValueError as exc:  # ragged nested lists
-            raise TypeError(f"value is not a rectangular array: {exc}") from None
-        if arr.dtype == object:
-            raise TypeError(
-                f"value of type {type(value).__name__} cannot be converted to a numeric "
-                f"array (a list that is not rectangular, or objects that are not numbers)")
-    else:
+    try:
         arr = np.asarray(value)
-    if arr.dtype.name == dtype:
+    except ValueError as exc:  # ragged nested lists
+        raise TypeError(f"value is not a rectangular array: {exc}") from None
+    if arr.dtype == target:
         return arr
-    if arr.dtype.kind in "US":
-        raise TypeError(f"cannot store strings ({arr.dtype}) in {ttype}")
+    if arr.dtype.kind == "O":
+        raise TypeError(
+            f"value of type {type(value).__name__} cannot be converted to a numeric "
+            f"array (a list that is not rectangular, or objects that are not numbers)")
+    if arr.dtype.kind in "USV":
+        raise TypeError(f"cannot store {arr.dtype} values in {ttype}")
     if allow_downcast:
-        return arr.astype(dtype)
-    if np.can_cast(arr.dtype, dtype, casting="safe"):
-        return arr.astype(dtype)
+        with np.errstate(all="ignore"):  # the caller asked for a lossy conversion
+            return arr.astype(target)
+    if np.can_cast(arr.dtype, target, casting="safe"):
+        return arr.astype(target)
     if allow_downcast is None and from_python:
-        # Python numbers carry no precision of their own: accept them when the value
-        # survives the conversion (floats into floatX, ints that fit).
-        target = np.dtype(dtype)
-        if target.kind == "f" and arr.dtype.kind in "iub" or (target.kind == arr.dtype.kind == "f"):
-            return arr.astype(dtype)
-        if target.kind in "iu" and arr.dtype.kind in "iub":
-            converted = arr.astype(dtype)
-            if np.array_equal(converted, arr):
-                return converted
-        if target.kind == "c" and arr.dtype.kind in "iubfc":
-            return arr.astype(dtype)
+        converted = _convert_python_value(arr, target)
+        if converted is not None:
+            return converted
     raise TypeError(
         f"{ttype} cannot store a value of dtype {arr.dtype.name} without risking loss of "
-        f"precision. Cast the data to {dtype} yourself, or pass allow_input_downcast=True "
-        f"to function()")
+        f"precision. Cast the data to {target.name} yourself, or allow the downcast "
+        f"(function(..., allow_input_downcast=True), In(x, allow_downcast=True) or "
+        f"shared(..., allow_downcast=True))")
+
+
+def _convert_python_value(arr: np.ndarray, target: np.dtype) -> np.ndarray | None:
+    """Python numbers carry no precision of their own: convert them when the values
+    survive (floats into a narrower float, ints that fit, 0/1 into bool), else None."""
+    kind = arr.dtype.kind
+    with np.errstate(all="ignore"):
+        converted = arr.astype(target)
+    if target.kind == "f" and kind in "iubf":
+        # a finite value that became infinite did not survive
+        if kind == "f" and not np.array_equal(np.isinf(converted), np.isinf(arr)):
+            return None
+        return converted
+    if target.kind in "iub" and kind in "iub":
+        return converted if np.array_equal(converted, arr) else None
+    if target.kind == "c" and kind in "iubfc":
+        return converted
+    return None

@@ -83,15 +83,13 @@ def argsort(a: Any, axis: Any = -1, kind: str = "quicksort", order: Any = None
     return ArgSort(_axis_for(a, axis, "argsort"), kind)(a)
 
 
-def _topk_op(x: Any, kth: Any, axis: Any, sorted: bool, idx_dtype: str, fname: str  # noqa: A002
+def _topk_op(x: Any, kth: Any, axis: Any, idx_dtype: str, fname: str
              ) -> tuple[TensorVariable, TopK]:
     x = as_tensor_variable(x)
     if x.ndim == 0:
         raise ValueError(f"{fname} needs an input of at least one dimension, got {x.type}")
     kth = _constant_int(kth, f"{fname}: kth", allow_none=False)
     axis = _constant_int(axis, f"{fname}: axis", allow_none=False)
-    # a sorted answer is always one of the unsorted ones, so both settings give it
-    del sorted
     return x, TopK(normalize_axis(axis, x.ndim, fname), kth, idx_dtype)
 
 
@@ -100,6 +98,9 @@ def topk(x: Any, kth: Any, axis: Any = -1, sorted: bool = True,  # noqa: A002 - 
     """The ``kth`` largest entries of ``x`` along ``axis`` (the ``-kth`` smallest when
     ``kth`` is negative), largest (resp. smallest) first.
 
+    The entries always come sorted: a sorted answer is also a valid one for Theano's
+    ``sorted=False``, so the flag is accepted and changes nothing.
+
     >>> from workbench import tensor as T
     >>> x = T.dvector('x')
     >>> T.topk(x, 2).eval({x: [1.0, 5.0, 3.0, 4.0]}).tolist()
@@ -107,7 +108,7 @@ def topk(x: Any, kth: Any, axis: Any = -1, sorted: bool = True,  # noqa: A002 - 
     >>> T.topk(x, -1).eval({x: [1.0, 5.0, 3.0, 4.0]}).tolist()
     [1.0]
     """
-    x, op = _topk_op(x, kth, axis, sorted, idx_dtype, "topk")
+    x, op = _topk_op(x, kth, axis, idx_dtype, "topk")
     return op(x)[0]
 
 
@@ -120,7 +121,7 @@ def argtopk(x: Any, kth: Any, axis: Any = -1, sorted: bool = True,  # noqa: A002
     >>> T.argtopk(x, 2).eval({x: [1.0, 5.0, 3.0, 4.0]}).tolist()
     [1, 3]
     """
-    x, op = _topk_op(x, kth, axis, sorted, idx_dtype, "argtopk")
+    x, op = _topk_op(x, kth, axis, idx_dtype, "argtopk")
     return op(x)[1]
 
 
@@ -134,7 +135,7 @@ def topk_and_argtopk(x: Any, kth: Any, axis: Any = -1, sorted: bool = True,  # n
     >>> values.eval({x: [4, 9, 2]}).tolist(), indices.eval({x: [4, 9, 2]}).tolist()
     ([9], [1])
     """
-    x, op = _topk_op(x, kth, axis, sorted, idx_dtype, "topk_and_argtopk")
+    x, op = _topk_op(x, kth, axis, idx_dtype, "topk_and_argtopk")
     values, indices = op(x)
     return values, indices
 

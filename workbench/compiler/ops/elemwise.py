@@ -68,7 +68,7 @@ class Elemwise(Op):
         if len(inputs) != self.scalar_op.nin:
             raise TypeError(f"{self} takes {self.scalar_op.nin} inputs, got {len(inputs)}")
         inputs = [as_tensor_variable(i) for i in inputs]
-        inputs = _unify_weak_constants(inputs)
+        inputs = _unify_weak_constants(inputs, self.scalar_op.name in _COMPARISONS)
         ndim = max(i.ndim for i in inputs)
         padded = [pad_left(i, ndim) for i in inputs]
         shape = broadcast_static_shapes([i.type.shape for i in padded], where=f"{self}: ")
@@ -79,7 +79,6 @@ class Elemwise(Op):
         return Apply(self, padded, [TensorType(dtype, shape)()])
 
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        out_type = node.outputs[0].type
         if self.inplace_pattern:
             target = inputs[self.inplace_pattern[0]]
             result = self.scalar_op.impl(*inputs)
@@ -87,8 +86,10 @@ class Elemwise(Op):
             output_storage[0][0] = target
             return
         result = self.scalar_op.impl(*inputs)
-        if not isinstance(result, np.ndarray) or result.dtype.name != out_type.dtype:
-            result = np.asarray(result, dtype=out_type.dtype)
+        dtype = node.outputs[0].type.numpy_dtype
+        # ufuncs return NumPy scalars for 0-d inputs; outputs are always arrays
+        if type(result) is not np.ndarray or result.dtype != dtype:
+            result = np.asarray(result, dtype=dtype)
         output_storage[0][0] = result
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
@@ -112,7 +113,11 @@ def pad_left(var: Variable, ndim: int) -> Variable:
     return DimShuffle(var.type.broadcastable, ["x"] * missing + list(range(var.ndim)))(var)
 
 
-def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
+#: NumPy 2 compares with out-of-range Python ints (``int8_array < 1000``) instead of raising
+_COMPARISONS = frozenset(("lt", "gt", "le", "ge", "eq", "neq"))
+
+
+def _unify_weak_constants(inputs: list[Variable], comparison: bool = False) -> list[Variable]:
     """Give Python-literal constants the dtype NumPy 2 would give them next to the others."""
     from ...tensor.variable import TensorConstant
 
@@ -123,15 +128,25 @@ def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
     result = []
     for var, is_weak in zip(inputs, weak):
         if is_weak:
-            value = var.py_value if var.py_value is not None else var.data.item()
+            value = var.py_value
+            if value is None and var.data.size == 1:
+                value = var.data.item()
             try:
                 dtype = np.result_type(*strong_dtypes, value).name
-            except (OverflowError, TypeError):
+            except (OverflowError, TypeError, ValueError):
                 dtype = np.result_type(*strong_dtypes, var.dtype).name
-            if dtype != var.dtype:
+            if dtype != var.dtype and not (comparison and _out_of_range(value, dtype)):
                 var = _retyped_weak_constant(var, value, dtype, strong_dtypes)
         result.append(var)
     return result
+
+
+def _out_of_range(value: Any, dtype: str) -> bool:
+    target = np.dtype(dtype)
+    if target.kind not in "iu" or not isinstance(value, int) or isinstance(value, bool):
+        return False
+    info = np.iinfo(target)
+    return not info.min <= value <= info.max
 
 
 def _retyped_weak_constant(var: Variable, value: Any, dtype: str, strong_dtypes: list[str]
@@ -140,14 +155,12 @@ def _retyped_weak_constant(var: Variable, value: Any, dtype: str, strong_dtypes:
     from ...tensor.basic import constant
 
     target = np.dtype(dtype)
-    if target.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
-        info = np.iinfo(target)
-        if not info.min <= value <= info.max:
-            # NumPy 2 refuses this too (``int8_array + 1000``) rather than wrapping around.
-            raise OverflowError(
-                f"Python integer {value} out of bounds for {dtype}, the dtype it takes next "
-                f"to a tensor of dtype {', '.join(strong_dtypes)}; cast the tensor to a wider "
-                f"dtype or give the constant one (T.constant({value}, dtype='int64'))")
+    if _out_of_range(value, dtype):
+        # NumPy 2 refuses this too (``int8_array + 1000``) rather than wrapping around.
+        raise OverflowError(
+            f"Python integer {value} out of bounds for {dtype}, the dtype it takes next "
+            f"to a tensor of dtype {', '.join(strong_dtypes)}; cast the tensor to a wider "
+            f"dtype or give the constant one (T.constant({value}, dtype='int64'))")
     with np.errstate(all="ignore"):
         data = np.asarray(value, dtype=target).reshape(var.data.shape)
     return constant(data, weak=True, py_value=value)

@@ -178,6 +178,8 @@ def _softsign(x):
 
 _TABLE: list[tuple] = [
     # name, nin, implementation, C expression, output dtype rule, flags
+    # (no rule: the dtype the implementation gives, which for NumPy's and SciPy's ufuncs is
+    # their own type resolution; _float_out for functions that are not ufuncs anywhere)
     ("add", 2, np.add, "({0} + {1})", None, dict(commutative=True, associative=True, identity=0)),
     ("sub", 2, np.subtract, "({0} - {1})", None, {}),
     ("mul", 2, np.multiply, "({0} * {1})", None,
@@ -226,13 +228,13 @@ _TABLE: list[tuple] = [
     ("arctanh", 1, np.arctanh, "atanh({0})", None, {}),
     ("deg2rad", 1, np.deg2rad, "({0} * (M_PI / 180.0))", None, {}),
     ("rad2deg", 1, np.rad2deg, "({0} * (180.0 / M_PI))", None, {}),
-    ("erf", 1, sps.erf, "erf({0})", _float_out, {}),
-    ("erfc", 1, sps.erfc, "erfc({0})", _float_out, {}),
-    ("erfinv", 1, sps.erfinv, None, _float_out, {}),
-    ("erfcinv", 1, sps.erfcinv, None, _float_out, {}),
-    ("gamma", 1, sps.gamma, "tgamma({0})", _float_out, {}),
-    ("gammaln", 1, sps.gammaln, "lgamma({0})", _float_out, {}),
-    ("psi", 1, sps.psi, None, _float_out, {}),
+    ("erf", 1, sps.erf, "erf({0})", None, {}),
+    ("erfc", 1, sps.erfc, "erfc({0})", None, {}),
+    ("erfinv", 1, sps.erfinv, None, None, {}),
+    ("erfcinv", 1, sps.erfcinv, None, None, {}),
+    ("gamma", 1, sps.gamma, "tgamma({0})", None, {}),
+    ("gammaln", 1, sps.gammaln, "lgamma({0})", None, {}),
+    ("psi", 1, sps.psi, None, None, {}),
     ("floor", 1, np.floor, "floor({0})", None, {}),
     ("ceil", 1, np.ceil, "ceil({0})", None, {}),
     ("trunc", 1, np.trunc, "trunc({0})", None, {}),

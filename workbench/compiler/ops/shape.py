@@ -61,6 +61,22 @@ def static_int(var: Any) -> int | None:
             return owner.inputs[0].type.shape[owner.op.i]
         if _is_int_cast(owner.op):
             return static_int(owner.inputs[0])
+        index = _constant_vector_index(owner)
+        if index is not None:
+            items = static_vector_items(owner.inputs[0])
+            if items is not None and -len(items) <= index < len(items):
+                return items[index]
+    return None
+
+
+def _constant_vector_index(node: Apply) -> int | None:
+    """``i`` when ``node`` is the basic indexing ``v[i]`` of a vector by a constant int, as
+    ``*x.shape`` makes (the subtensor module's ``Subtensor`` keeps ``i`` in ``idx_list``)."""
+    idx_list = getattr(node.op, "idx_list", None)
+    if (type(node.op).__name__ == "Subtensor" and isinstance(idx_list, tuple)
+            and len(idx_list) == 1 and isinstance(idx_list[0], (int, np.integer))
+            and not isinstance(idx_list[0], bool) and node.inputs[0].ndim == 1):
+        return int(idx_list[0])
     return None
 
 
