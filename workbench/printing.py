@@ -42,7 +42,7 @@ def _constant_text(c: Constant) -> str:
     data = np.asarray(c.data)
     if c.name:
         return c.name
-    if data.ndim == 0:
+    if data.size == 1:  # scalars, and scalars padded with broadcastable dims
         return repr(data.item())
     if data.size <= 6:
         return np.array2string(data, separator=", ")
@@ -153,8 +153,7 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = 
     >>> print(debugprint(x * 2, print_type=True, file='str'), end='')
     Elemwise{mul} [id A] <TensorType(float64, vector)> ''
      |x [id B] <TensorType(float64, vector)>
-     |DimShuffle{x} [id C] <TensorType(float64, (1,))> ''
-     | |2.0 [id D] <TensorType(float64, scalar)>
+     |2.0 [id C] <TensorType(float64, (1,))>
     """
     order: dict[Apply, int] | None = None
     if hasattr(obj, "maker"):

@@ -13,8 +13,9 @@ from opcheck import check_op
 from test_shape import check_infer_shape
 
 dtypes = st.sampled_from(ALL_DTYPES)
-real_dtypes = st.sampled_from([d for d in ALL_DTYPES if not d.startswith("complex")
-                               and d != "bool"])
+# NumPy's arange wraps around for unsigned bounds with stop < start: not a reference
+signed_dtypes = st.sampled_from(["int8", "int16", "int32", "int64", "float16", "float32",
+                                 "float64"])
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 
 
@@ -130,7 +131,7 @@ def test_fill_literals_and_shape():
         T.fill(T.tensor("float64", shape=(3,)), T.tensor("float64", shape=(2,)))
 
 
-@given(real_dtypes, real_dtypes, real_dtypes, st.data())
+@given(signed_dtypes, signed_dtypes, signed_dtypes, st.data())
 def test_arange_like_numpy(dt_start, dt_stop, dt_step, data):
     def val(dtype, lo, hi):
         info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
@@ -139,8 +140,7 @@ def test_arange_like_numpy(dt_start, dt_stop, dt_step, data):
         return np.asarray(data.draw(st.integers(lo, hi)), dtype=dtype)
 
     start, stop = val(dt_start, -5, 10), val(dt_stop, -5, 10)
-    step = val(dt_step, 1, 3) * (-1 if np.dtype(dt_step).kind != "u" and data.draw(
-        st.booleans()) else 1)
+    step = val(dt_step, 1, 3) * (-1 if data.draw(st.booleans()) else 1)
     if np.dtype(dt_step).kind == "f":
         step = step / np.asarray(2, dtype=dt_step)
     step = np.asarray(step, dtype=dt_step)

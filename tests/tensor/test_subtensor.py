@@ -308,17 +308,31 @@ def test_boolean_masks_match_numpy(data, shape):
     index = before + (mask,) + after
     outs = check_op(lambda x, m: x[before + (m,) + after],
                     lambda x, m: x[before + (m,) + after], value, mask)
-    assert outs[0].type.shape.count(None) >= 1 or mask.size == 0 or mask.ndim == 0
+    assert outs[0].type.shape[len(before)] is None  # the number of True values
     check_op(lambda x: x[index], lambda x: x[index], value)
     check_value_dependent_shapes(lambda x, m: x[before + (m,) + after], value, mask)
 
 
-def test_boolean_mask_mixed_with_arrays_and_scalar_masks():
+@pytest.mark.parametrize("index", [
+    # where NumPy puts the advanced dimensions: in place when the advanced indices are
+    # adjacent, first when a slice, None or an Ellipsis (even an empty one) separates them
+    (slice(None), [0, 1], [1, 2]), ([0, 1], slice(None), [1, 2]), ([0], None, [0]),
+    (slice(None), [0], Ellipsis, [0]), (slice(None), [0], [0], Ellipsis), (0, slice(None), [0, 1]),
+    (slice(None), 0, [0, 1]), (None, [0, 1], 0), (Ellipsis, [[0], [1]], 0),
+    # boolean masks, alone and with arrays; 0-d masks add an axis
+    (slice(None), np.array([True, False, True]), [0, 3]), (True,), (False,), (Ellipsis, True),
+    (slice(None), True, [0, 1]), (np.arange(24).reshape(2, 3, 4) > 10,),
+    ([1], slice(None), np.array([True, False, True, False])),
+])
+def test_advanced_layout_cases(index):
+    v = np.arange(24.0).reshape(2, 3, 4)
+    check_op(lambda x: x[index], lambda x: x[index], v)
+    assert T.TensorType("float64", (2, 3, 4))()[index].type.shape == v[index].shape
+
+
+def test_boolean_mask_with_arrays_symbolic():
     v = np.arange(24.0).reshape(2, 3, 4)
     m = np.array([True, False, True])
-    for index in [(slice(None), m, [0, 3]), (True,), (False,), (Ellipsis, True),
-                  (slice(None), True, [0, 1]), (v > 10,), ([1], slice(None), m[:1].repeat(4))]:
-        check_op(lambda x: x[index], lambda x: x[index], v)
     check_op(lambda x, mm: x[:, mm, [0, 3]], lambda x, mm: x[:, mm, [0, 3]], v, m)
     check_value_dependent_shapes(lambda x, mm: x[:, mm, [0, 3]], v, m)
     check_op(lambda x, b: x[b], lambda x, b: x[b], v, np.array(True))
@@ -581,6 +595,17 @@ def test_nonzero_of_a_scalar_is_refused():
     for fn in (T.nonzero, T.flatnonzero, T.nonzero_values):
         with pytest.raises(ValueError, match="scalar"):
             fn(T.dscalar())
+
+
+def test_ops_print_their_index():
+    x, i, iv = T.dtensor3("x"), T.lscalar("i"), T.lvector("iv")
+    assert str(x[i, 1:, ::-2].owner.op) == "Subtensor{$, 1:, ::-2}"
+    assert str(x[None, :i].owner.op) == "Subtensor{newaxis, :$}"
+    assert str(x[..., iv].owner.op) == "AdvancedSubtensor{..., $}"
+    assert str(T.set_subtensor(x[0], 1.0).owner.op) == "SetSubtensor{0}"
+    assert str(T.inc_subtensor(x[iv], 1.0, inplace=True).owner.op) == \
+        "AdvancedIncSubtensor1{inplace}"
+    assert isinstance(x[iv, ...].owner.op, AdvancedSubtensor1)
 
 
 def test_namespace():

@@ -12,7 +12,7 @@ dtypes are NumPy's (the sum of int8 is int64, the mean of ints float64).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from ..compiler.ops.elemwise import DimShuffle
 from ..compiler.types import COMPLEX_DTYPES, DISCRETE_DTYPES
 from .basic import as_tensor_variable, cast, constant
 from .variable import TensorConstant, TensorVariable
-
 
 
 def _normalize_axis(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
@@ -259,20 +258,18 @@ def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
     centered = sub(x, mean(x, axes, keepdims=True))
     is_complex = centered.dtype in COMPLEX_DTYPES
     squares = sqr(abs_(centered)) if is_complex else sqr(centered)
+    if ddof == 0 and not corrected:
+        return mean(squares, axes, keepdims=keepdims)
     count = _reduced_size(x, axes)
     # NumPy divides by max(N - ddof, 0): too few elements give inf/nan, never < 0
     dof = maximum(count - int(ddof), 0)
+    total = sum(squares, axes, keepdims=keepdims)
     if corrected:
         # the centered values sum to N times the mean's rounding error; remove its share
         err_sum = sum(centered, axes, keepdims=keepdims)
         err_sq = sqr(abs_(err_sum)) if is_complex else sqr(err_sum)
-        total = sub(sum(squares, axes, keepdims=keepdims), _divide_by_count(err_sq, count))
-        v = _divide_by_count(total, dof)
-    elif ddof == 0:
-        v = mean(squares, axes, keepdims=keepdims)
-    else:
-        v = _divide_by_count(sum(squares, axes, keepdims=keepdims), dof)
-    return v
+        total = sub(total, _divide_by_count(err_sq, count))
+    return _divide_by_count(total, dof)
 
 
 def std(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,

@@ -145,7 +145,9 @@ def _basic_getitem(x: TensorVariable, items: list[Any]) -> TensorVariable:
 
 def _advanced_getitem(x: TensorVariable, items: list[Any]) -> TensorVariable:
     rest = list(items[1:])
-    while rest and isinstance(rest[-1], slice) and rest[-1] == slice(None):
+    # x[iv, :] and x[iv, ...] are x[iv]
+    while rest and (rest[-1] is Ellipsis or isinstance(rest[-1], slice) and
+                    rest[-1] == slice(None)):
         rest.pop()
     first = items[0]
     if not rest and isinstance(first, Variable) and first.ndim == 1 and \

@@ -280,9 +280,9 @@ class Repeat(Op):
         x, repeats = inputs
         along = x.size if self.axis is None else x.shape[self.axis]
         if repeats.ndim == 1 and repeats.size not in (1, along):
+            where = "the flattened input" if self.axis is None else f"axis {self.axis}"
             raise ShapeError(f"repeat: {repeats.size} counts given for {along} elements along "
-                             f"{'the flattened input' if self.axis is None else f'axis {self.axis}'}"
-                             f" (input shape {x.shape})")
+                             f"{where} (input shape {x.shape})")
         if np.any(repeats < 0):
             raise ValueError(f"repeat: negative count in repeats {repeats.tolist()}")
         output_storage[0][0] = np.repeat(x, repeats, axis=self.axis)
@@ -311,36 +311,8 @@ def _static_size(shape: tuple) -> int | None:
     return None if None in shape else int(np.prod(shape, dtype=np.int64))
 
 
-class _SumLastAxis(Op):
-    """The sum over the last axis, with NumPy's dtype (small ints add up in int64).
-
-    Private: stands in for the reduction module's ``sum`` where it is not there.
-    """
-
-    __props__ = ()
-
-    def make_node(self, x: Any) -> Apply:
-        from ...tensor.basic import as_tensor_variable
-
-        x = as_tensor_variable(x)
-        if x.ndim == 0:
-            raise ValueError("sum over the last axis of a scalar")
-        dtype = np.sum(np.zeros((1,), dtype=x.dtype)).dtype.name
-        return Apply(self, [x], [TensorType(dtype, x.type.shape[:-1])()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        output_storage[0][0] = np.asarray(np.sum(inputs[0], axis=-1),
-                                          dtype=node.outputs[0].type.dtype)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [tuple(input_shapes[0][:-1])]
-
-
 def sum_last_axis(x: Any) -> Any:
-    """The sum over the last axis: the reduction module's ``sum`` when it exists."""
-    from ... import tensor
+    """The sum over the last axis, with NumPy's dtype (small ints add up in int64)."""
+    from ...tensor import sum as sum_
 
-    total = getattr(tensor, "sum", None)
-    if total is not None:
-        return total(x, axis=-1)
-    return _SumLastAxis()(x)
+    return sum_(x, axis=-1)

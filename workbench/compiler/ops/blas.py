@@ -22,7 +22,11 @@ from ..types import TensorType
 
 @lru_cache(maxsize=1024)
 def product_dtype(a_dtype: str, b_dtype: str) -> str:
-    """The dtype ``numpy.dot`` (and ``matmul``, ``tensordot``) gives for these operands."""
+    """The dtype ``numpy.dot`` (and ``matmul``, ``tensordot``) gives for these operands.
+
+    >>> product_dtype('int8', 'int8'), product_dtype('int32', 'float32')
+    ('int8', 'float64')
+    """
     return np.dot(np.ones((1, 1), dtype=a_dtype), np.ones((1, 1), dtype=b_dtype)).dtype.name
 
 
@@ -78,7 +82,11 @@ class Dot(Op):
 def normalize_tensordot_axes(axes: object, a_ndim: int, b_ndim: int
                              ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``numpy.tensordot``'s ``axes`` (an int n, or a pair of ints / lists of ints) as two
-    tuples of non-negative axes of equal length, or a ValueError saying what is wrong."""
+    tuples of non-negative axes of equal length, or a ValueError saying what is wrong.
+
+    >>> normalize_tensordot_axes(1, 2, 3), normalize_tensordot_axes([[-1], [0]], 2, 2)
+    (((1,), (0,)), ((1,), (0,)))
+    """
     if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
         n = int(axes)
         if n < 0 or n > a_ndim or n > b_ndim:
@@ -279,7 +287,8 @@ class MatMul(Op):
             ia, ib = k - (n - nb_a), k - (n - nb_b)
             if ia < 0 or (ib >= 0 and a_static[ia] == 1):
                 batch.append(sb[ib])
-            elif ib < 0 or b_static[ib] == 1 or a_static[ia] == b_static[ib] is not None:
+            elif ib < 0 or b_static[ib] == 1 or (
+                    b_static[ib] is not None and a_static[ia] == b_static[ib]):
                 batch.append(sa[ia])
             else:
                 batch.append(switch(eq(sa[ia], 1), sb[ib], sa[ia]))

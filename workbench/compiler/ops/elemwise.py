@@ -68,7 +68,7 @@ class Elemwise(Op):
         if len(inputs) != self.scalar_op.nin:
             raise TypeError(f"{self} takes {self.scalar_op.nin} inputs, got {len(inputs)}")
         inputs = [as_tensor_variable(i) for i in inputs]
-        inputs = _unify_weak_constants(inputs, self.scalar_op.name in _COMPARISONS)
+        inputs = _unify_weak_constants(inputs, self.scalar_op)
         ndim = max(i.ndim for i in inputs)
         padded = [pad_left(i, ndim) for i in inputs]
         shape = broadcast_static_shapes([i.type.shape for i in padded], where=f"{self}: ")
@@ -113,11 +113,8 @@ def pad_left(var: Variable, ndim: int) -> Variable:
     return DimShuffle(var.type.broadcastable, ["x"] * missing + list(range(var.ndim)))(var)
 
 
-#: NumPy 2 compares with out-of-range Python ints (``int8_array < 1000``) instead of raising
-_COMPARISONS = frozenset(("lt", "gt", "le", "ge", "eq", "neq"))
-
-
-def _unify_weak_constants(inputs: list[Variable], comparison: bool = False) -> list[Variable]:
+def _unify_weak_constants(inputs: list[Variable], scalar_op: ScalarOp | None = None
+                          ) -> list[Variable]:
     """Give Python-literal constants the dtype NumPy 2 would give them next to the others."""
     from ...tensor.variable import TensorConstant
 
@@ -135,10 +132,36 @@ def _unify_weak_constants(inputs: list[Variable], comparison: bool = False) -> l
                 dtype = np.result_type(*strong_dtypes, value).name
             except (OverflowError, TypeError, ValueError):
                 dtype = np.result_type(*strong_dtypes, var.dtype).name
-            if dtype != var.dtype and not (comparison and _out_of_range(value, dtype)):
-                var = _retyped_weak_constant(var, value, dtype, strong_dtypes)
+            if dtype == var.dtype:
+                pass
+            elif not _out_of_range(value, dtype):
+                var = _retyped_weak_constant(var, value, dtype)
+            elif _numpy_refuses(scalar_op, inputs, weak):
+                # NumPy 2 refuses this too (``int8_array + 1000``) rather than wrapping around.
+                raise OverflowError(
+                    f"Python integer {value} out of bounds for {dtype}, the dtype it takes next "
+                    f"to a tensor of dtype {', '.join(strong_dtypes)}; cast the tensor to a "
+                    f"wider dtype or give the constant one (T.constant({value}, dtype='int64'))")
+            # else: NumPy accepts it (comparisons, true_divide, float loops): keep it as is
         result.append(var)
     return result
+
+
+def _numpy_refuses(scalar_op: ScalarOp | None, inputs: list[Variable], weak: list[bool]
+                   ) -> bool:
+    """Whether NumPy raises OverflowError applying the op to these dtypes and literals."""
+    if scalar_op is None:
+        return True
+    args = [np.asarray(v.py_value if v.py_value is not None else v.data.item()).item()
+            if w else np.ones(1, dtype=v.dtype) for v, w in zip(inputs, weak)]
+    with np.errstate(all="ignore"):
+        try:
+            scalar_op.impl(*args)
+        except OverflowError:
+            return True
+        except Exception:  # noqa: BLE001 - other refusals are reported by type inference
+            return False
+    return False
 
 
 def _out_of_range(value: Any, dtype: str) -> bool:
@@ -149,18 +172,11 @@ def _out_of_range(value: Any, dtype: str) -> bool:
     return not info.min <= value <= info.max
 
 
-def _retyped_weak_constant(var: Variable, value: Any, dtype: str, strong_dtypes: list[str]
-                           ) -> Variable:
+def _retyped_weak_constant(var: Variable, value: Any, dtype: str) -> Variable:
     """The weak constant ``var`` (holding the Python number ``value``) as ``dtype``."""
     from ...tensor.basic import constant
 
     target = np.dtype(dtype)
-    if _out_of_range(value, dtype):
-        # NumPy 2 refuses this too (``int8_array + 1000``) rather than wrapping around.
-        raise OverflowError(
-            f"Python integer {value} out of bounds for {dtype}, the dtype it takes next "
-            f"to a tensor of dtype {', '.join(strong_dtypes)}; cast the tensor to a wider "
-            f"dtype or give the constant one (T.constant({value}, dtype='int64'))")
     with np.errstate(all="ignore"):
         data = np.asarray(value, dtype=target).reshape(var.data.shape)
     return constant(data, weak=True, py_value=value)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph import Apply, Op, Variable
 from ..types import TensorType
-from .shape import ShapeError, as_int_scalar, static_int, static_vector_items, vector_items
+from .shape import ShapeError, as_int_scalar, static_vector_items, vector_items
 
 
 def _result_dtype(inputs: list[Variable]) -> tuple[list[Variable], str]:

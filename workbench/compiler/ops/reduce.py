@@ -49,7 +49,7 @@ def normalize_op_axis(axis: int | Iterable[int] | None) -> tuple[int, ...] | Non
     return tuple(sorted(int(a) for a in axes))
 
 
-def check_axes_in_range(op: Op, axis: tuple[int, ...] | None, ndim: int) -> None:
+def _check_axes_in_range(op: Op, axis: tuple[int, ...] | None, ndim: int) -> None:
     if axis is not None and any(a >= ndim for a in axis):
         raise ValueError(f"{op}: axis {axis} is out of range for an input of ndim {ndim}")
 
@@ -111,7 +111,11 @@ class CAReduce(Op):
         return in_dtype
 
     def resolve_dtypes(self, in_dtype: str) -> tuple[str, str]:
-        """The (output dtype, accumulator dtype) for an input of ``in_dtype``."""
+        """The (output dtype, accumulator dtype) for an input of ``in_dtype``.
+
+        >>> Sum().resolve_dtypes('uint8'), Max().resolve_dtypes('float32')
+        (('uint64', 'uint64'), ('float32', 'float32'))
+        """
         out = self.dtype or _reduce_out_dtype(self.ufunc, in_dtype)
         acc = self.acc_dtype or self._default_acc_dtype(in_dtype, out)
         discrete_in_continuous_acc = in_dtype in DISCRETE_DTYPES and acc not in DISCRETE_DTYPES
@@ -130,7 +134,7 @@ class CAReduce(Op):
 
     def make_node(self, x: object) -> Apply:
         x = self.prepare_input(x)
-        check_axes_in_range(self, self.axis, x.ndim)
+        _check_axes_in_range(self, self.axis, x.ndim)
         out_dtype, acc_dtype = self.resolve_dtypes(x.dtype)
         if "dtype" in self.__props__ and (self.dtype, self.acc_dtype) != (out_dtype, acc_dtype):
             concrete = copy.copy(self)
@@ -292,7 +296,7 @@ class Argmax(Op):
         from ...tensor.basic import as_tensor_variable
 
         x = as_tensor_variable(x)
-        check_axes_in_range(self, self.axis, x.ndim)
+        _check_axes_in_range(self, self.axis, x.ndim)
         axes = _reduced_axes(self.axis, x.ndim)
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in axes)
         return Apply(self, [x], [TensorType("int64", shape)()])
@@ -330,7 +334,11 @@ class Argmin(Argmax):
 
 
 def real_dtype(dtype: str) -> str:
-    """The real dtype of the same precision (complex64 -> float32), else ``dtype``."""
+    """The real dtype of the same precision (complex64 -> float32), else ``dtype``.
+
+    >>> real_dtype('complex64'), real_dtype('int8')
+    ('float32', 'int8')
+    """
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 

@@ -47,7 +47,10 @@ class ScalarOp(Op):
     def output_dtype(self, *dtypes: str) -> str:
         """The output dtype for these input dtypes, as NumPy would compute it."""
         if self._out_dtype is not None:
-            return self._out_dtype(*dtypes)
+            try:
+                return self._out_dtype(*dtypes)
+            except TypeError as exc:
+                raise TypeError(f"{self.name}: {exc}") from None
         return _numpy_out_dtype(self, dtypes)
 
     def __call__(self, *inputs):
@@ -94,7 +97,10 @@ def _bool_out(*_: str) -> str:
 
 
 def _float_out(*dtypes: str) -> str:
-    """Float output for float ops; integer inputs go to float64 (float32 for small ints)."""
+    """The float dtype ``np.exp`` gives (float16 for 8-bit ints, float32 for int16, else
+    float64), for real functions that are no ufunc in NumPy or SciPy."""
+    if any(np.dtype(d).kind == "c" for d in dtypes):
+        raise TypeError(f"not defined for complex inputs (dtype {', '.join(dtypes)})")
     return _numpy_out_dtype(_FLOAT_PROBE, tuple(dtypes))
 
 
@@ -134,22 +140,25 @@ def _round_half_away(x):
 
 
 def _sigmoid(x):
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.result_type(x.dtype, np.float16))
+    x = _as_float(x)
     # exp(-|x|) never overflows; pick the branch that keeps precision on each side
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _softplus(x):
+def _as_float(x):
     x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, np.float16))
+
+
+def _softplus(x):
+    x = _as_float(x)
     # log(1 + exp(x)) without overflow: for large x it is x, for very negative x exp(x)
-    return np.logaddexp(np.zeros((), dtype=np.result_type(x.dtype, np.float16)), x)
+    return np.logaddexp(np.zeros((), dtype=x.dtype), x)
 
 
 def _sqr(x):
-    return np.multiply(x, x)
+    return np.square(x)  # not multiply: square(bool) is int8 in NumPy
 
 
 def _int_div(a, b):
@@ -173,6 +182,7 @@ def _log1mexp(x):
 
 
 def _softsign(x):
+    x = _as_float(x)
     return x / (1 + np.abs(x))
 
 

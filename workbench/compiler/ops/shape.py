@@ -262,32 +262,10 @@ def vector_items(vec: Variable, length: int | None = None) -> list[Any]:
 
 
 def vector_item(vec: Variable, i: int) -> Variable:
-    """Entry ``i`` of a vector, with the subtensor module's indexing when it exists."""
-    from ...tensor import subtensor
+    """Entry ``i`` of a symbolic vector (basic indexing)."""
+    from ...tensor.subtensor import getitem
 
-    getitem = getattr(subtensor, "getitem", None)
-    if getitem is not None:
-        return getitem(vec, i)
-    return _VectorItem(i)(vec)
-
-
-class _VectorItem(Op):
-    """Entry ``i`` of a vector. Private: stands in for indexing where the subtensor module
-    is not there."""
-
-    __props__ = ("i",)
-
-    def __init__(self, i: int):
-        self.i = int(i)
-
-    def make_node(self, vec: Variable) -> Apply:
-        return Apply(self, [vec], [TensorType(vec.dtype, ())()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        output_storage[0][0] = np.array(inputs[0][self.i])
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [()]
+    return getitem(vec, i)
 
 
 class SpecifyShape(Op):

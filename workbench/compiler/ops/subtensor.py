@@ -58,7 +58,11 @@ FULL_SLICE = (None, None, None)
 
 
 def index_entry_str(entry: Any) -> str:
-    """How an idx_list entry prints: ``1:$:-1``, ``$``, ``newaxis``, ``...``."""
+    """How an idx_list entry prints.
+
+    >>> [index_entry_str(e) for e in [(1, INPUT, -1), INPUT, None, Ellipsis, -2]]
+    ['1:$:-1', '$', 'newaxis', '...', '-2']
+    """
     if isinstance(entry, tuple):
         start, stop, step = ("" if p is None else repr(p) for p in entry)
         return f"{start}:{stop}" + (f":{step}" if step else "")
@@ -111,10 +115,6 @@ def _bind(idx_list: Sequence[Any], values: Sequence[Any], scalar: Callable[[Any]
     return bound
 
 
-def _index_scalar(value: Any) -> int:
-    return int(value)
-
-
 def _check_index_input(var: Variable, where: str, scalar_only: bool) -> None:
     if not isinstance(var.type, TensorType):
         raise TypeError(f"{where}: index {var} of type {var.type} is not a tensor")
@@ -150,44 +150,31 @@ def _layout(idx_list: Sequence[Any], ndim: int, index_inputs: Sequence[Variable]
     advanced indices goes. ``adv`` lists the integer indices as ``(kind, axis, what)``:
     kind ``'int'`` (``what``: an int or a scalar input), ``'array'`` or ``'mask'``.
     """
-    consumed = 0
-    ins = iter(index_inputs)
-    for entry in idx_list:
-        if entry is INPUT:
-            var = next(ins)
-            consumed += var.ndim if var.dtype == "bool" else 1
-        elif isinstance(entry, tuple):
-            consumed += 1
-            for p in entry:
-                if p is INPUT:
-                    next(ins)
-        elif entry is not None and entry is not Ellipsis:
-            consumed += 1
+    bound = _bind(idx_list, index_inputs, lambda v: v, lambda v: v)
+    consumed = sum(e.ndim if isinstance(e, Variable) and e.dtype == "bool" else 1
+                   for e in bound if e is not None and e is not Ellipsis)
     if consumed > ndim:
         raise IndexError(f"{where}too many indices for tensor: tensor is {ndim}-dimensional, "
                          f"but {consumed} were indexed")
-    ins = iter(index_inputs)
-    groups: list[tuple[bool, list[tuple]]] = []
+    groups: list[tuple[bool, list[tuple]]] = []  # (advanced?, result dims) per entry
     adv: list[tuple] = []
     axis = 0
-    for entry in idx_list:
+    for entry in bound:
         if entry is None:
             groups.append((False, [("new",)]))
         elif entry is Ellipsis:
             groups.append((False, [("x", axis + i, FULL_SLICE) for i in range(ndim - consumed)]))
             axis += ndim - consumed
-        elif isinstance(entry, tuple):
-            parts = tuple(next(ins) if p is INPUT else p for p in entry)
-            groups.append((False, [("x", axis, parts)]))
+        elif isinstance(entry, slice):
+            groups.append((False, [("x", axis, (entry.start, entry.stop, entry.step))]))
             axis += 1
         else:
-            what = next(ins) if entry is INPUT else entry
-            if isinstance(what, Variable) and what.dtype == "bool":
-                adv.append(("mask", axis, what))
-                axis += what.ndim
+            if isinstance(entry, Variable) and entry.dtype == "bool":
+                adv.append(("mask", axis, entry))
+                axis += entry.ndim
             else:
-                is_array = isinstance(what, Variable) and what.ndim > 0
-                adv.append(("array" if is_array else "int", axis, what))
+                is_array = isinstance(entry, Variable) and entry.ndim > 0
+                adv.append(("array" if is_array else "int", axis, entry))
                 axis += 1
             if advanced:
                 groups.append((True, []))
@@ -353,7 +340,7 @@ def _as_shape(dims: Sequence[Any]) -> tuple:
                  for d in dims)
 
 
-def _symbolic_shape(node: Apply, x: Variable, x_shape: Sequence[Any], idx_list: Sequence[Any],
+def _symbolic_shape(x: Variable, x_shape: Sequence[Any], idx_list: Sequence[Any],
                     index_inputs: Sequence[Variable], index_shapes: Sequence[tuple],
                     advanced: bool) -> tuple:
     out, adv = _layout(idx_list, x.ndim, index_inputs, advanced, "")
@@ -391,6 +378,13 @@ def fit_value(y: Any, dtype: str, where: str) -> Variable:
 
     A Python number is accepted when it keeps its value (``1.5`` into float32, ``3`` into
     int8); a tensor when NumPy casts its dtype to ``dtype`` safely.
+
+    >>> from workbench import tensor as T
+    >>> fit_value(1.5, 'float32', '').dtype, fit_value(T.bvector(), 'int64', '').dtype
+    ('float32', 'int64')
+    >>> fit_value(T.dvector('y'), 'float32', 'set_subtensor: ')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: set_subtensor: cannot store values of y (dtype float64) in a tensor of ...
     """
     from ...tensor.basic import as_tensor_variable, cast, constant
     from ...tensor.variable import TensorConstant
@@ -429,13 +423,16 @@ def _check_value_shape(y: Variable, target: tuple[int | None, ...], where: str) 
 
 
 class _IndexOp(Op):
-    """What basic and advanced indexing ops share: the idx_list and its inputs."""
+    """What the indexing ops share: the idx_list, its inputs, and the getting itself."""
 
+    __props__: tuple[str, ...] = ("idx_list",)
     advanced = False
-    idx_list: tuple = ()
 
-    def _entry_str(self) -> str:
-        return ", ".join(map(index_entry_str, self.idx_list))
+    def __init__(self, idx_list: Sequence[Any]):
+        self.idx_list = _check_idx_list(idx_list)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}{{{', '.join(map(index_entry_str, self.idx_list))}}}"
 
     def _prepare(self, x: Any, index_inputs: Sequence[Any]
                  ) -> tuple[Variable, list[Variable], tuple[int | None, ...]]:
@@ -459,17 +456,23 @@ class _IndexOp(Op):
 
     def numpy_index(self, values: Sequence[Any]) -> tuple:
         """The NumPy index for these values of the index inputs."""
-        whole = np.asarray if self.advanced else _index_scalar
-        index = tuple(_bind(self.idx_list, values, _index_scalar, whole))
+        index = tuple(_bind(self.idx_list, values, int, np.asarray if self.advanced else int))
         if not self.advanced and Ellipsis not in index:
             # with an Ellipsis, an index of only integers gives a 0-d view, not a scalar
             index += (Ellipsis,)
         return index
 
-    def indexed_shape(self, node: Apply, x_shape: Sequence[Any], n_values: int,
-                      input_shapes: Sequence[tuple]) -> tuple:
-        return _symbolic_shape(node, node.inputs[0], x_shape, self.idx_list,
-                               node.inputs[n_values:], input_shapes[n_values:], self.advanced)
+    def make_node(self, x: Any, *index: Any) -> Apply:
+        x, index, shape = self._prepare(x, index)
+        return Apply(self, [x, *index], [TensorType(x.dtype, shape)()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        result = inputs[0][self.numpy_index(inputs[1:])]
+        output_storage[0][0] = result if isinstance(result, np.ndarray) else np.asarray(result)
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        return [_symbolic_shape(node.inputs[0], input_shapes[0], self.idx_list,
+                                node.inputs[1:], input_shapes[1:], self.advanced)]
 
 
 class Subtensor(_IndexOp):
@@ -487,24 +490,7 @@ class Subtensor(_IndexOp):
     [5.0, 4.0, 3.0]
     """
 
-    __props__ = ("idx_list",)
     view_map = {0: [0]}
-
-    def __init__(self, idx_list: Sequence[Any]):
-        self.idx_list = _check_idx_list(idx_list)
-
-    def __str__(self) -> str:
-        return f"Subtensor{{{self._entry_str()}}}"
-
-    def make_node(self, x: Any, *index: Any) -> Apply:
-        x, index, shape = self._prepare(x, index)
-        return Apply(self, [x, *index], [TensorType(x.dtype, shape)()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        output_storage[0][0] = inputs[0][self.numpy_index(inputs[1:])]
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [self.indexed_shape(node, input_shapes[0], 1, input_shapes)]
 
 
 class AdvancedSubtensor(_IndexOp):
@@ -521,61 +507,54 @@ class AdvancedSubtensor(_IndexOp):
     [[5.0, 3.0, 5.0]]
     """
 
-    __props__ = ("idx_list",)
     advanced = True
-
-    def __init__(self, idx_list: Sequence[Any]):
-        self.idx_list = _check_idx_list(idx_list)
-
-    def __str__(self) -> str:
-        return f"AdvancedSubtensor{{{self._entry_str()}}}"
-
-    def make_node(self, x: Any, *index: Any) -> Apply:
-        x, index, shape = self._prepare(x, index)
-        return Apply(self, [x, *index], [TensorType(x.dtype, shape)()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        result = inputs[0][self.numpy_index(inputs[1:])]
-        output_storage[0][0] = result if isinstance(result, np.ndarray) else np.asarray(result)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [self.indexed_shape(node, input_shapes[0], 1, input_shapes)]
 
 
 class _IncOp(_IndexOp):
-    """What the set/inc ops share: the ``inplace`` and ``set_instead_of_inc`` flags."""
+    """What the set/inc ops share: ``inplace`` (overwrite x; the later in-place rewrite sets
+    it) and ``set_instead_of_inc``. Inputs: x, y, then the index inputs."""
 
-    inplace = False
-    set_instead_of_inc = False
+    __props__: tuple[str, ...] = ("idx_list", "inplace", "set_instead_of_inc")
 
-    def _flags(self, inplace: bool, set_instead_of_inc: bool) -> None:
+    def __init__(self, idx_list: Sequence[Any] = (), inplace: bool = False,
+                 set_instead_of_inc: bool = False):
+        super().__init__(idx_list)
         self.inplace = bool(inplace)
         self.set_instead_of_inc = bool(set_instead_of_inc)
-        # a plain attribute so that the class-level {} of Op stays shared and empty
+        # an instance attribute: Op's class-level {} must stay shared and empty
         self.destroy_map = {0: [0]} if self.inplace else {}
 
-    def _name(self, base: str, entries: str | None) -> str:
-        kind = "Set" if self.set_instead_of_inc else "Inc"
-        flags = ";inplace" if self.inplace else ""
-        inner = "" if entries is None else entries
-        if not inner and not flags:
-            return base.replace("Inc", kind)
-        return f"{base.replace('Inc', kind)}{{{inner}{flags}}}"
+    def __str__(self) -> str:
+        name = type(self).__name__
+        if self.set_instead_of_inc:
+            name = name.replace("Inc", "Set")
+        inner = ";".join(filter(None, [", ".join(map(index_entry_str, self.idx_list)),
+                                       "inplace" if self.inplace else ""]))
+        return f"{name}{{{inner}}}" if inner else name
 
-    def _store(self, out: np.ndarray, index: Any, y: np.ndarray, accumulate: bool) -> None:
+    def make_node(self, x: Any, y: Any, *index: Any) -> Apply:
+        x, index, shape = self._prepare(x, index)
+        y = fit_value(y, x.dtype, f"{self}: ")
+        _check_value_shape(y, shape, f"{self}: ")
+        return Apply(self, [x, y, *index], [x.type()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        self._store(inputs, output_storage, self.numpy_index(inputs[2:]))
+
+    def _store(self, inputs: list, output_storage: list, index: Any) -> None:
+        x, y = inputs[0], inputs[1]
+        out = x if self.inplace else x.copy()
         if self.set_instead_of_inc:
             out[index] = y
-        elif accumulate:
-            # duplicated indices add up, as each increment is applied in turn
+        elif self.advanced:
+            # each repetition of an index adds again, as a loop of increments would
             np.add.at(out, index, y)
         else:
             out[index] += y
-
-    def _run(self, inputs: list, output_storage: list, index: Any, accumulate: bool) -> None:
-        x, y = inputs[0], inputs[1]
-        out = x if self.inplace else x.copy()
-        self._store(out, index, y, accumulate)
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        return [tuple(input_shapes[0])]
 
 
 class IncSubtensor(_IncOp):
@@ -588,28 +567,6 @@ class IncSubtensor(_IncOp):
     [1.0, 5.0, 5.0]
     """
 
-    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
-
-    def __init__(self, idx_list: Sequence[Any], inplace: bool = False,
-                 set_instead_of_inc: bool = False):
-        self.idx_list = _check_idx_list(idx_list)
-        self._flags(inplace, set_instead_of_inc)
-
-    def __str__(self) -> str:
-        return self._name("IncSubtensor", self._entry_str())
-
-    def make_node(self, x: Any, y: Any, *index: Any) -> Apply:
-        x, index, shape = self._prepare(x, index)
-        y = fit_value(y, x.dtype, f"{self}: ")
-        _check_value_shape(y, shape, f"{self}: ")
-        return Apply(self, [x, y, *index], [x.type()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        self._run(inputs, output_storage, self.numpy_index(inputs[2:]), accumulate=False)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [tuple(input_shapes[0])]
-
 
 class AdvancedIncSubtensor(_IncOp):
     """``x`` with ``x[idx]`` incremented by ``y`` (each duplicate index adds again) or set
@@ -621,28 +578,7 @@ class AdvancedIncSubtensor(_IncOp):
     [[1.0, 2.0]]
     """
 
-    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
     advanced = True
-
-    def __init__(self, idx_list: Sequence[Any], inplace: bool = False,
-                 set_instead_of_inc: bool = False):
-        self.idx_list = _check_idx_list(idx_list)
-        self._flags(inplace, set_instead_of_inc)
-
-    def __str__(self) -> str:
-        return self._name("AdvancedIncSubtensor", self._entry_str())
-
-    def make_node(self, x: Any, y: Any, *index: Any) -> Apply:
-        x, index, shape = self._prepare(x, index)
-        y = fit_value(y, x.dtype, f"{self}: ")
-        _check_value_shape(y, shape, f"{self}: ")
-        return Apply(self, [x, y, *index], [x.type()])
-
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        self._run(inputs, output_storage, self.numpy_index(inputs[2:]), accumulate=True)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [tuple(input_shapes[0])]
 
 
 def _check_index_vector(x: Variable, ilist: Variable, where: str) -> None:
@@ -695,12 +631,10 @@ class AdvancedIncSubtensor1(_IncOp):
     """
 
     __props__ = ("inplace", "set_instead_of_inc")
+    advanced = True
 
     def __init__(self, inplace: bool = False, set_instead_of_inc: bool = False):
-        self._flags(inplace, set_instead_of_inc)
-
-    def __str__(self) -> str:
-        return self._name("AdvancedIncSubtensor1", None)
+        super().__init__((), inplace, set_instead_of_inc)
 
     def make_node(self, x: Any, y: Any, ilist: Any) -> Apply:
         from ...tensor.basic import as_tensor_variable
@@ -712,10 +646,7 @@ class AdvancedIncSubtensor1(_IncOp):
         return Apply(self, [x, y, ilist], [x.type()])
 
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
-        self._run(inputs, output_storage, inputs[2], accumulate=True)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        return [tuple(input_shapes[0])]
+        self._store(inputs, output_storage, inputs[2])
 
 
 # ---------------------------------------------------------------------------------------
