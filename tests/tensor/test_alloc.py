@@ -10,7 +10,7 @@ from workbench import tensor as T
 from workbench.compiler.types import ALL_DTYPES
 
 from opcheck import check_op
-from test_shape import check_infer_shape
+from opcheck import check_infer_shape
 
 dtypes = st.sampled_from(ALL_DTYPES)
 # NumPy's arange wraps around for unsigned bounds with stop < start: not a reference

@@ -9,43 +9,10 @@ import workbench
 from workbench import tensor as T
 from workbench.compiler.types import ALL_DTYPES
 
-from opcheck import BACKEND_MODES, check_op, symbolic_like
+from opcheck import BACKEND_MODES, check_infer_shape, check_op, symbolic_like
 
 dtypes = st.sampled_from(ALL_DTYPES)
 small_shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)
-
-
-def check_infer_shape(build, *values):
-    """Check every node's infer_shape against the shapes its outputs really have.
-
-    Unlike opcheck.check_infer_shape, the inferred shapes may use the node's inputs (an
-    Alloc's shape is its scalar inputs, a Reshape's the entries of its shape vector), so
-    they are evaluated as a function of the graph's inputs.
-    """
-    from workbench.compiler.graph import io_toposort
-
-    values = [np.asarray(v) for v in values]
-    inputs = [symbolic_like(v, f"in{i}") for i, v in enumerate(values)]
-    outputs = build(*inputs)
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    nodes = io_toposort(inputs, outs)
-    variables = list({id(v): v for n in nodes for v in n.inputs + n.outputs}.values())
-    mode = BACKEND_MODES["python-debug"]()
-    actual = dict(zip(map(id, variables), workbench.function(
-        inputs, variables, mode=mode, on_unused_input="ignore")(*values)))
-    for node in nodes:
-        in_shapes = [tuple(T.constant(s, dtype="int64") for s in np.shape(actual[id(i)]))
-                     for i in node.inputs]
-        shapes = node.op.infer_shape(node, in_shapes)
-        assert len(shapes) == len(node.outputs), f"{node.op}: one shape per output"
-        entries = [T.as_tensor_variable(s) for shape in shapes for s in shape]
-        got = workbench.function(inputs, entries, mode=mode, on_unused_input="ignore")(*values)
-        got = iter(int(g) for g in got)
-        for out, shape in zip(node.outputs, shapes):
-            inferred = tuple(next(got) for _ in shape)
-            assert inferred == np.shape(actual[id(out)]), \
-                f"{node.op}.infer_shape gave {inferred}, the output has shape " \
-                f"{np.shape(actual[id(out)])}"
 
 
 def arrays(dtype, shape):
