@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -240,9 +241,11 @@ def _convert(value: Any, target: np.dtype, allow_downcast: bool | None, ttype: T
             f"value of type {type(value).__name__} cannot be converted to a numeric "
             f"array (a list that is not rectangular, or objects that are not numbers)")
     if arr.dtype.kind in "USV":
-        raise TypeError(f"cannot store {arr.dtype} values in {ttype}")
+        raise TypeError(f"cannot store strings or bytes ({arr.dtype}) in {ttype}")
     if allow_downcast:
-        with np.errstate(all="ignore"):  # the caller asked for a lossy conversion
+        # the caller asked for a lossy conversion: no overflow or ComplexWarning noise
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return arr.astype(target)
     if np.can_cast(arr.dtype, target, casting="safe"):
         return arr.astype(target)
@@ -261,6 +264,8 @@ def _convert_python_value(arr: np.ndarray, target: np.dtype) -> np.ndarray | Non
     """Python numbers carry no precision of their own: convert them when the values
     survive (floats into a narrower float, ints that fit, 0/1 into bool), else None."""
     kind = arr.dtype.kind
+    if kind == "c" and target.kind != "c":
+        return None
     with np.errstate(all="ignore"):
         converted = arr.astype(target)
     if target.kind == "f" and kind in "iubf":

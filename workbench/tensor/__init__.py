@@ -19,6 +19,8 @@ from . import reduce as _reduce_module
 from .reduce import *  # noqa: F401,F403
 from .products import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .join import *  # noqa: F401,F403
+from .alloc import *  # noqa: F401,F403
 from . import subtensor
 from .subtensor import *  # noqa: F401,F403
 from .sort import *  # noqa: F401,F403

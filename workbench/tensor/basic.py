@@ -152,7 +152,7 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None
     if hasattr(x, "variable") and isinstance(getattr(x, "variable"), Variable):
         return as_tensor_variable(x.variable, name, ndim)
     if isinstance(x, (list, tuple)) and any(_contains_variable(i) for i in x):
-        from .shape import stack
+        from .join import stack
 
         return stack([as_tensor_variable(i) for i in x])
     try:
@@ -187,6 +187,10 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
     dtype = _resolve_dtype(dtype)
     if x.dtype == dtype:
         return x
+    if x.type.numpy_dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        # as Theano: dropping the imaginary part silently is rarely what was meant
+        raise TypeError(f"casting {x} from {x.dtype} to {dtype} is ambiguous: use T.real, "
+                        f"T.imag, T.abs or T.angle")
     return Elemwise(Cast(dtype))(x)
 
 

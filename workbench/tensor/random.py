@@ -113,7 +113,7 @@ def _size_variable(size: Any, ndim: int | None) -> tuple[Variable, int]:
         size = (size,)
     if isinstance(size, (tuple, list)):
         if any(isinstance(s, Variable) for s in size):
-            from .shape import stack
+            from .join import stack
             from .basic import cast
 
             var = stack([cast(as_tensor_variable(s), "int64") for s in size])
