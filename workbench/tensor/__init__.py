@@ -27,3 +27,4 @@ from .sort import *  # noqa: F401,F403
 from . import nnet
 
 from . import random, shared_randomstreams
+from . import extra_ops
