@@ -126,7 +126,7 @@ def test_as_tensor_variable():
 def test_cast(src, dst):
     x = np.array([0, 1, 3, 200], dtype=np.int64).astype(src) if src != "bool" else \
         np.array([True, False])
-    if src.startswith("complex") and not dst.startswith("complex"):
+    if src.startswith("complex") and dst not in ("bool", "complex128"):
         with pytest.raises(TypeError, match="ambiguous"):
             T.cast(T.TensorType(src, (None,))(), dst)
         return

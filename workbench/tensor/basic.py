@@ -187,8 +187,9 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
     dtype = _resolve_dtype(dtype)
     if x.dtype == dtype:
         return x
-    if x.type.numpy_dtype.kind == "c" and np.dtype(dtype).kind != "c":
-        # as Theano: dropping the imaginary part silently is rarely what was meant
+    if x.type.numpy_dtype.kind == "c" and np.dtype(dtype).kind in "iuf":
+        # as Theano: dropping the imaginary part silently is rarely what was meant (to bool
+        # is fine: a truth test of the whole number)
         raise TypeError(f"casting {x} from {x.dtype} to {dtype} is ambiguous: use T.real, "
                         f"T.imag, T.abs or T.angle")
     return Elemwise(Cast(dtype))(x)
