@@ -13,7 +13,6 @@ variables. Every variable and node records the user's source line that created i
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from typing import Any, Iterable, Iterator, Sequence
 
 from .sourceline import SourceLine, user_source_line
