@@ -67,3 +67,13 @@ def test_debugprint_refuses_other_objects():
 
     with pytest.raises(TypeError, match="debugprint"):
         theano.debugprint(np.ones(3))
+
+
+def test_pp_indexing_and_reductions():
+    v = T.dvector("v")
+    i = T.lscalar("i")
+    m = T.dmatrix("m")
+    assert theano.pp(v[1:] * 2) == "(v[1:] * 2.0)"
+    assert theano.pp(v[i:i + 2]) == "v[i:(i + 2)]"
+    assert theano.pp(m[i, 1:3]) == "m[i, 1:3]"
+    assert theano.pp(m.sum(axis=1)).startswith("Sum")

@@ -32,8 +32,22 @@ _PREFIX = {"neg": "-", "invert": "~"}
 
 
 def _scalar_name(node: Apply) -> str | None:
-    scalar_op = getattr(node.op, "scalar_op", None)
-    return getattr(scalar_op, "name", None) if scalar_op is not None else None
+    """The scalar op's name for an Elemwise node (reductions also carry a scalar_op)."""
+    if type(node.op).__name__ != "Elemwise":
+        return None
+    return getattr(node.op.scalar_op, "name", None)
+
+
+def _index_text(node: Apply, args: list[str]) -> str | None:
+    """``x[1:, i]`` for basic indexing: the op prints its index with ``$`` for each
+    symbolic part, which the node's other inputs fill in order."""
+    text = str(node.op)
+    if type(node.op).__name__ != "Subtensor" or not text.endswith("}") or "{" not in text:
+        return None
+    index = text[text.index("{") + 1:-1]
+    for arg in args[1:]:
+        index = index.replace("$", arg, 1)
+    return f"{args[0]}[{index}]"
 
 
 def _constant_text(c: Constant) -> str:
@@ -106,6 +120,9 @@ def _pp_node(var: Variable, node: Apply, outer_prec: int, memo: dict) -> str:
         return _pp(node.inputs[0], outer_prec, memo)
     custom = getattr(node.op, "pp", None)
     args = [_pp(i, 0, memo) for i in node.inputs]
+    indexed = _index_text(node, args)
+    if indexed is not None:
+        return indexed
     if callable(custom):
         text = custom(node, args)
         if text is not None:
