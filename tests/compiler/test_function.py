@@ -357,3 +357,30 @@ def test_trust_input_skips_checks():
     f.trust_input = True
     np.testing.assert_array_equal(f(np.ones(2)), [2.0, 2.0])
 
+
+
+def test_input_with_update_keeps_state_between_calls():
+    x = T.dvector("x")
+    total = T.dscalar("total")
+    f = workbench.function([x, In(total, value=0.0, update=total + x.sum())], total)
+    assert float(f([1.0, 2.0])) == 0.0
+    assert float(f([3.0])) == 3.0
+    assert float(f([1.0], 100.0)) == 100.0  # an explicit value replaces the state once
+    assert float(f([1.0])) == 101.0
+
+
+def test_input_update_needs_a_value():
+    s = T.dscalar("s")
+    with pytest.raises(ValueError, match="needs In\\(value=\\)"):
+        workbench.function([In(s, update=s + 1)], s)
+
+
+def test_update_taken_directly_from_an_input():
+    v = T.dvector("v")
+    state = workbench.shared(np.zeros(2))
+    f = workbench.function([v], [], updates=[(state, v)])
+    given = np.ones(2)
+    f(given)
+    np.testing.assert_array_equal(state.get_value(), [1.0, 1.0])
+    given[0] = 5.0  # the shared value must not alias the caller's array
+    np.testing.assert_array_equal(state.get_value(), [1.0, 1.0])

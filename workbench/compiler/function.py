@@ -182,7 +182,16 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
             raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
         replace[old] = _check_replacement(old, new, "a givens replacement")
 
-    targets = [o.variable for o in out_specs] + [u for _, u in update_pairs]
+    input_updates = []  # (position, expression) of In(update=) inputs
+    for pos, spec in enumerate(ins):
+        if spec.update is not None:
+            if spec.value is None:
+                raise ValueError(f"input {pos} ({spec.variable}) has an update but no value: "
+                                 f"In(update=) needs In(value=) for its first call")
+            input_updates.append((pos, _check_replacement(spec.variable, spec.update,
+                                                          "an input update")))
+    targets = ([o.variable for o in out_specs] + [u for _, u in update_pairs]
+               + [u for _, u in input_updates])
     _, targets, _ = clone_graph(in_vars, targets, replace=replace or None, copy_inputs=False)
 
     shared_inputs: list[SharedVariable] = []
@@ -198,7 +207,7 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
             f"input {root} ({root.type}){_where(root)} is needed to compute "
             f"{', '.join(map(str, needed_by)) or 'an update'} but was not given as an input "
             f"to function(); add it to the inputs, or replace it with givens=")
-    for target, (svar, _) in zip(targets[len(out_specs):], update_pairs):
+    for svar, _ in update_pairs:
         if not any(svar is s for s in shared_inputs):
             shared_inputs.append(svar)
 
@@ -220,7 +229,7 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
     mode = get_mode(mode)
     maker = FunctionMaker(fgraph, ins, out_specs, mode, 0.0)
     fn = Function(maker, kind, keys, update_pairs, shared_inputs, name,
-                  allow_input_downcast, trust_input)
+                  allow_input_downcast, trust_input, [pos for pos, _ in input_updates])
     fn._spec = dict(inputs=list(inputs), outputs=outputs, mode=mode, updates=update_pairs,
                     givens=list(replace.items()), name=name,
                     allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
@@ -296,7 +305,8 @@ class Function:
 
     def __init__(self, maker: FunctionMaker, kind: str, keys: list | None,
                  update_pairs: list, shared_inputs: list[SharedVariable], name: str | None,
-                 allow_input_downcast: bool | None, trust_input: bool = False):
+                 allow_input_downcast: bool | None, trust_input: bool = False,
+                 updated_inputs: list[int] | None = None):
         from .backends.python import PythonVM
 
         self.maker = maker
@@ -342,11 +352,10 @@ class Function:
             needs_check = not svar.type.is_super(var.type)
             self._updates.append((svar, cell, self.vm.storage[var], _may_alias_roots(var),
                                   needs_check))
-        self._input_updates = [(i, spec.update) for i, spec in enumerate(maker.inputs)
-                               if spec.update is not None]
-        if self._input_updates:
-            raise NotImplementedError(
-                "In(update=...) is not supported; use a shared variable with updates=")
+        # In(update=) inputs: after each call the update's value becomes the input's default
+        first = n_out + len(update_pairs)
+        self._input_updates = [(pos, self.vm.storage[var]) for pos, var in
+                               zip(updated_inputs or [], outs[first:])]
         self.shared_inputs = shared_inputs
         self._spec: dict = {}
 
@@ -383,14 +392,23 @@ class Function:
                 except TypeError as exc:
                     raise self._input_error(pos, exc) from None
             self.vm.run()
-            # Read the outputs before the input cells are cleared: an output may be an input.
+            # Read outputs and updates before the input cells are cleared: either may be
+            # an input itself.
             results = [np.array(cell[0], copy=True) if copy else cell[0]
                        for cell, copy in self._outputs]
+            new_values = self._read_updates() if self._updates else None
+            if self._input_updates:
+                new_defaults = [(pos, np.array(cell[0], copy=True))
+                                for pos, cell in self._input_updates]
         finally:
             for cell in cells:
                 cell[0] = None
-        if self._updates:
-            self._apply_updates()
+        if new_values is not None:
+            for (svar, cell, *_), value in zip(self._updates, new_values):
+                cell[0] = value
+        if self._input_updates:
+            for pos, value in new_defaults:
+                self._defaults[pos] = self._filter(pos, value)
         if self._kind == "single":
             return results[0]
         if self._kind == "dict":
@@ -425,7 +443,7 @@ class Function:
             else:
                 cells[pos][0] = value if self.trust_input else self._filter(pos, value)
 
-    def _apply_updates(self) -> None:
+    def _read_updates(self) -> list:
         # Every new value is read before any is stored, so each update sees the values
         # from before the call (swapping two shared variables works).
         new_values = []
@@ -434,8 +452,7 @@ class Function:
             if check:
                 value = svar.type.filter(value, strict=True)
             new_values.append(np.array(value, copy=True) if alias else value)
-        for (svar, cell, *_), value in zip(self._updates, new_values):
-            cell[0] = value
+        return new_values
 
     # ------------------------------------------------------------------------------------
     def copy(self, share_memory: bool = False, swap: dict | None = None,
