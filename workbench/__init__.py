@@ -16,7 +16,7 @@ from .config import config, change_flags, ConfigError
 from . import tensor
 from .compiler.function import (Function, In, MissingInputError, Out, UnusedInputError,
                                 function)
-from .compiler.graph import Apply, Constant, Op, Variable
+from .compiler.graph import Apply, Constant, Op, Variable, clone
 from .compiler.mode import Mode, get_mode
 from .compiler.shared import SharedVariable, shared
 from .compiler.types import Type, TensorType
@@ -26,7 +26,7 @@ from .ifelse import ifelse
 
 __version__ = "0.1.0"
 
-__all__ = ["config", "change_flags", "function", "shared", "In", "Out", "Mode", "pp",
+__all__ = ["config", "change_flags", "function", "shared", "clone", "In", "Out", "Mode", "pp",
            "debugprint", "ifelse", "tensor", "printing", "Variable", "Constant", "Apply", "Op",
            "Type", "TensorType", "SharedVariable", "Function", "get_mode", "ConfigError",
            "MissingInputError", "UnusedInputError"]

@@ -2,7 +2,8 @@
 
 Precedence, highest first: assignment in code (``workbench.config.floatX = 'float32'``),
 the ``WORKBENCH_FLAGS`` environment variable (``floatX=float32,mode=FAST_COMPILE``),
-the ``[global]`` section of ``~/.workbenchrc`` (or the file named by ``WORKBENCHRC``),
+the ``[global]`` section of ``~/.workbenchrc`` (or the files named by ``WORKBENCHRC``,
+separated by ``os.pathsep``, a later file overriding an earlier one),
 then the defaults. An unknown flag or a bad value raises :class:`ConfigError` naming the
 flag, the value and what is allowed.
 
@@ -98,7 +99,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("device", "cpu", "where compiled functions run", check=_device,
          allowed_text="'cpu', 'cuda' or 'cudaN'"),
     Flag("mode", "FAST_RUN", "default compilation mode",
-         allowed=("FAST_RUN", "FAST_COMPILE", "DebugMode", "Mode", "NanGuardMode", "PYTHON")),
+         allowed=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode", "NanGuardMode",
+                  "PYTHON")),
+    Flag("linker", "cvm", "default linker (until the C backend exists, every linker runs "
+         "the Python backend)",
+         allowed=("cvm", "c|py", "py", "c", "c|py_nogc", "vm", "vm_nogc", "cvm_nogc")),
+    Flag("allow_gc", True, "free intermediate results as soon as they are no longer needed",
+         check=_bool, allowed_text="a boolean"),
     Flag("optimizer", "fast_run", "rewrite set used by the default mode",
          allowed=("fast_run", "fast_compile", "merge", "o1", "None", "None_")),
     Flag("optimizer_including", (), "extra rewrite tags or names to include", check=_tags,
@@ -174,8 +181,13 @@ class Config:
             self._values[flag.name] = flag.default
             self._sources[flag.name] = "default"
         rc_path = _rc_path() if rc_path is None else rc_path
-        for name, value in _read_rc(rc_path).items():
-            self._set(name, value, f"from {rc_path}")
+        # As THEANORC: several files separated by os.pathsep, each later one overriding
+        for path in rc_path.split(os.pathsep):
+            if not path:
+                continue
+            path = os.path.expanduser(path)
+            for name, value in _read_rc(path).items():
+                self._set(name, value, f"from {path}")
         env = os.environ.get("WORKBENCH_FLAGS", "") if env is None else env
         for name, value in _read_env(env).items():
             self._set(name, value, "from WORKBENCH_FLAGS")

@@ -82,8 +82,34 @@ def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None 
     if len(then_list) != len(else_list):
         raise ValueError(f"ifelse: {len(then_list)} values in the then branch but "
                          f"{len(else_list)} in the else branch")
+    then_list, else_list = zip(*[_match_literal(t, e) for t, e in zip(then_list, else_list)]) \
+        if then_list else ((), ())
     outs = IfElse(len(then_list)).make_node(condition, *then_list, *else_list).outputs
     if name is not None:
         for o in outs:
             o.name = name
-    return outs[0] if single else outs
+    if single:
+        return outs[0]
+    # as Theano: a tuple of branches gives a tuple of outputs, a list a list
+    return tuple(outs) if isinstance(then_branch, tuple) else list(outs)
+
+
+def _match_literal(then_value: Any, else_value: Any) -> tuple[Variable, Variable]:
+    """A Python number literal in one branch is weak (NumPy 2): it takes the dtype of the
+    other branch where its value fits, so ``ifelse(c, fscalar, 0.0)`` is float32."""
+    from .compiler.ops.subtensor import fit_value
+    from .tensor.variable import TensorConstant
+
+    t, e = as_tensor_variable(then_value), as_tensor_variable(else_value)
+
+    def weak(v: Variable) -> bool:
+        return isinstance(v, TensorConstant) and v.weak
+
+    if t.dtype != e.dtype and weak(t) != weak(e):
+        lit, other = (t, e) if weak(t) else (e, t)
+        try:
+            fitted = fit_value(lit, other.dtype, "")
+        except TypeError:
+            return t, e  # the types differ: make_node says so
+        return (fitted, e) if lit is t else (t, fitted)
+    return t, e

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
-from .compiler.graph import Apply, Constant, Variable
+from .compiler.graph import Apply, Constant, Op, Variable
 
 # Infix operators and their precedence (higher binds tighter), by scalar op name.
 _INFIX = {
@@ -241,3 +241,58 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = 
     stream: TextIO = sys.stdout if file is None else file
     stream.write(text)
     return stream
+
+
+#: Theano's name for the pretty printer: ``theano.printing.pprint(var)``
+pprint = pp
+
+
+# ---------------------------------------------------------------------------------------
+# Print: an identity op that prints its input when it runs
+
+
+def _print_fn(op: "Print", value: Any) -> None:
+    for attr in op.attrs:
+        item = getattr(value, attr)
+        print(op.message, attr, "=", item() if callable(item) else item)
+
+
+class Print(Op):
+    """An identity op that, as a side effect, prints ``message`` and its input's value
+    (each of ``attrs``, called when callable) every time it runs; ``global_fn(op, value)``
+    replaces the printing.
+
+    >>> import workbench
+    >>> from workbench import tensor as T
+    >>> x = T.dvector('x')
+    >>> f = workbench.function([x], Print('x is')(x) * 5)
+    >>> f([1.0, 2.0]).tolist()
+    x is __str__ = [1. 2.]
+    [5.0, 10.0]
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    view_map = {0: [0]}
+
+    def __init__(self, message: str = "", attrs: Sequence[str] = ("__str__",),
+                 global_fn: Callable[["Print", Any], None] = _print_fn):
+        self.message = message
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def __str__(self) -> str:
+        return f"Print{{{self.message}}}"
+
+    def make_node(self, x: Any) -> Apply:
+        if not isinstance(x, Variable):
+            from .tensor.basic import as_tensor_variable
+
+            x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        output_storage[0][0] = inputs[0]
+        self.global_fn(self, inputs[0])
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        return [input_shapes[0]]

@@ -78,6 +78,65 @@ class Out:
         return f"Out({self.variable})"
 
 
+class Container:
+    """A typed value cell: an input's default (``In(value=)``, its state with ``update=``)
+    or a shared variable's storage. ``f.container[x]`` returns it; ``In(y, value=c)`` with
+    a container ``c`` makes two functions share one state, as in Theano.
+    ``value`` reads or sets it (setting checks the value against the type)."""
+
+    def __init__(self, variable: Variable, storage: list, required: bool = False,
+                 strict: bool = False, allow_downcast: bool | None = None):
+        self.variable = variable
+        self.type = variable.type
+        self.storage = storage
+        self.required = required
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+
+    @property
+    def value(self) -> Any:
+        value = self.storage[0]
+        return None if value is _NO_DEFAULT else value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        try:
+            self.storage[0] = self.type.filter(value, strict=self.strict,
+                                               allow_downcast=self.allow_downcast)
+        except TypeError as exc:
+            raise TypeError(f"cannot set the value of {self.variable}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"<Container {self.variable}: {self.value!r}>"
+
+
+class _ContainerView:
+    """``f.value`` / ``f.container``: look an input or shared variable up by variable or
+    by name, and read or set its value."""
+
+    def __init__(self, function: "Function", values: bool):
+        self._function = function
+        self._values = values
+
+    def __getitem__(self, item: Any) -> Any:
+        container = self._function._find_container(item)
+        return container.value if self._values else container
+
+    def __setitem__(self, item: Any, value: Any) -> None:
+        container = self._function._find_container(item)
+        if not self._values:
+            raise TypeError("f.container[...] cannot be assigned; set f[...] or "
+                            "f.value[...] instead")
+        container.value = value
+
+    def __contains__(self, item: Any) -> bool:
+        try:
+            self._function._find_container(item)
+        except TypeError:
+            return False
+        return True
+
+
 def _where(var: Variable) -> str:
     return f" (created at {var.source})" if var.source is not None else ""
 
@@ -315,7 +374,10 @@ class Function:
         self._kind = kind
         self._keys = keys
         fgraph = maker.fgraph
-        self.vm = PythonVM(fgraph, check_outputs=maker.mode.check_outputs)
+        from ..config import config
+
+        self.vm = PythonVM(fgraph, check_outputs=maker.mode.check_outputs,
+                           allow_gc=config.allow_gc and not maker.mode.linker.endswith("_nogc"))
         n_in = len(maker.inputs)
         self._input_cells = [self.vm.storage[v] for v in fgraph.inputs[:n_in]]
         self._input_types = [v.type for v in fgraph.inputs[:n_in]]
@@ -326,14 +388,22 @@ class Function:
         # (filter, strict, allow_downcast) per input, unpacked once for the call path
         self._checks = [(t.filter, st, dc) for t, st, dc in
                         zip(self._input_types, self._strict, self._downcast)]
-        self._defaults: list[Any] = []
+        # one Container per input, holding its default value (or _NO_DEFAULT)
+        self._defaults: list[Container] = []
         for i, spec in enumerate(maker.inputs):
-            if spec.value is None:
-                self._defaults.append(_NO_DEFAULT)
+            if isinstance(spec.value, Container):
+                container = spec.value  # shared with the function it came from
+                if not container.type.is_super(self._input_types[i]):
+                    raise TypeError(f"In({spec.variable}, value=...): the container holds "
+                                    f"{container.type}, the input is {self._input_types[i]}")
             else:
-                value = spec.value.get_value() if isinstance(spec.value, SharedVariable) \
-                    else spec.value
-                self._defaults.append(self._filter(i, value))
+                container = Container(spec.variable, [_NO_DEFAULT], spec.value is None,
+                                      self._strict[i], self._downcast[i])
+                if spec.value is not None:
+                    value = spec.value.get_value() if isinstance(spec.value, SharedVariable) \
+                        else spec.value
+                    container.storage[0] = self._filter(i, value)
+            self._defaults.append(container)
         self._name_to_pos = {}
         for i, nm in enumerate(self._input_names):
             if nm is not None and nm not in self._name_to_pos:
@@ -408,7 +478,7 @@ class Function:
                 cell[0] = value
         if self._input_updates:
             for pos, value in new_defaults:
-                self._defaults[pos] = self._filter(pos, value)
+                self._defaults[pos].storage[0] = self._filter(pos, value)
         if self._kind == "single":
             return results[0]
         if self._kind == "dict":
@@ -433,8 +503,8 @@ class Function:
             values[pos] = value
         for pos, value in enumerate(values):
             if value is _NO_VALUE:
-                default = self._defaults[pos]
-                if default is _NO_DEFAULT:
+                default = self._defaults[pos].storage[0]
+                if default is _NO_DEFAULT or self._defaults[pos].required:
                     name = self._input_names[pos]
                     raise TypeError(
                         f"missing required input {name + ' ' if name else ''}at index {pos} "
@@ -480,6 +550,48 @@ class Function:
         fn = function(**spec)
         fn.trust_input = self.trust_input
         return fn
+
+    def _find_container(self, item: Any) -> Container:
+        """The container of an input (by variable or name) or of a shared variable."""
+        for pos, spec in enumerate(self.maker.inputs):
+            if item is spec.variable:
+                return self._defaults[pos]
+        for svar in self.shared_inputs:
+            if item is svar:
+                return Container(svar, svar.storage, strict=svar.strict,
+                                 allow_downcast=svar.allow_downcast)
+        if isinstance(item, str):
+            found = [c for c, nm in zip(self._defaults, self._input_names) if nm == item]
+            found += [Container(s, s.storage, strict=s.strict, allow_downcast=s.allow_downcast)
+                      for s in self.shared_inputs if s.name == item]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise TypeError(f"ambiguous name {item!r}: several inputs or shared variables "
+                                f"of function {self.name or '<unnamed>'} have it")
+        raise TypeError(f"unknown input or state: {item}; function {self.name or '<unnamed>'} "
+                        f"has inputs {self._input_names}")
+
+    @property
+    def value(self) -> _ContainerView:
+        """``f.value[x]``: the value of input ``x`` (its default or state) or of a shared
+        variable, by variable or name; ``f.value[x] = v`` sets it. Same as ``f[x]``."""
+        return _ContainerView(self, values=True)
+
+    @property
+    def container(self) -> _ContainerView:
+        """``f.container[x]``: the Container of input ``x``; ``In(y, value=f.container[x])``
+        makes another function share that state."""
+        return _ContainerView(self, values=False)
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.value[item]
+
+    def __setitem__(self, item: Any, value: Any) -> None:
+        self.value[item] = value
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self.value
 
     def get_shared(self) -> list[SharedVariable]:
         """The shared variables this function reads or updates."""

@@ -20,6 +20,29 @@ from .sourceline import SourceLine, user_source_line
 _ids = itertools.count()
 
 
+class Scratchpad(dict):
+    """``tag``: free-form notes on a variable or node, read and written as attributes
+    (Theano's ``x.tag.test_value = ...``) or as a dict."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"tag has no attribute {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def copy(self) -> "Scratchpad":
+        return Scratchpad(self)
+
+
 class Variable:
     """A symbolic value of a given :class:`~workbench.compiler.types.Type`."""
 
@@ -29,7 +52,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag: dict[str, Any] = {}
+        self.tag: Scratchpad = Scratchpad()
         self.id = next(_ids)
         self.source: SourceLine | None = user_source_line()
 
@@ -49,7 +72,7 @@ class Variable:
     def clone(self) -> "Variable":
         """A new variable of the same type and name, with no owner."""
         cp = self.__class__(self.type, None, None, self.name)
-        cp.tag = dict(self.tag)
+        cp.tag = self.tag.copy()
         cp.source = self.source
         return cp
 
@@ -97,7 +120,7 @@ class Constant(Variable):
 
     def clone(self) -> "Constant":
         cp = self.__class__(self.type, self.data, self.name)
-        cp.tag = dict(self.tag)
+        cp.tag = self.tag.copy()
         cp.source = self.source
         return cp
 
@@ -124,7 +147,7 @@ class Apply:
             out.index = i
         self.id = next(_ids)
         self.source: SourceLine | None = user_source_line()
-        self.tag: dict[str, Any] = {}
+        self.tag: Scratchpad = Scratchpad()
 
     @property
     def out(self) -> Variable:
@@ -142,7 +165,7 @@ class Apply:
         else:
             new = self.op.make_node(*inputs)
         new.source = self.source
-        new.tag = dict(self.tag)
+        new.tag = self.tag.copy()
         return new
 
     def __str__(self) -> str:
@@ -305,3 +328,43 @@ def vars_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> lis
 
 def is_in_ancestors(var: Variable, target: Variable) -> bool:
     return any(v is target for v in ancestors([var]))
+
+
+def clone(output: Any, replace: Any = None, strict: bool = True,
+          share_inputs: bool = True) -> Any:
+    """Theano's ``theano.clone``: a copy of the graph of ``output`` (a variable or a list),
+    with the variables in ``replace`` (a dict or a list of pairs) replaced.
+
+    ``strict=True`` requires each replacement to have the type of the variable it replaces
+    (else TypeError); ``strict=False`` lets types change and re-infers them.
+    ``share_inputs=False`` also copies the graph's inputs (shared variables keep their
+    storage).
+
+    >>> from workbench import tensor as T
+    >>> x, y = T.dscalars('x', 'y')
+    >>> z = clone(x * 2 + 1, replace={x: y})
+    >>> float(z.eval({y: 3.0}))
+    7.0
+    """
+    from .function import _as_pairs, _check_replacement
+
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    for out in outputs:
+        if not isinstance(out, Variable):
+            raise TypeError(f"clone() takes variables, got {type(out).__name__}")
+    memo: dict[Variable, Variable] = {}
+    for old, new in _as_pairs(replace, "clone(replace=)"):
+        if not isinstance(old, Variable):
+            raise TypeError(f"clone(replace=) keys must be variables, got {old!r}")
+        if strict:
+            new = _check_replacement(old, new, "a clone(strict=True) replacement")
+        elif not isinstance(new, Variable):
+            from ..tensor.basic import as_tensor_variable
+
+            new = as_tensor_variable(new)
+        memo[old] = new
+    roots = [] if share_inputs else [
+        v for v in graph_inputs(outputs, list(memo))
+        if v.owner is None and v not in memo and not isinstance(v, Constant)]
+    _, new_outputs, _ = clone_graph(roots, outputs, replace=memo, copy_inputs=True)
+    return new_outputs if isinstance(output, (list, tuple)) else new_outputs[0]

@@ -56,8 +56,9 @@ class Mode:
     __repr__ = __str__
 
 
-#: linker names; 'c' and 'cuda' are added by their backends
-LINKERS = ["py", "vm", "cvm", "c", "cuda"]
+#: linker names, Theano's included ('c|py', the ``_nogc`` variants); until the C and CUDA
+#: backends exist, every linker runs the Python backend
+LINKERS = ["py", "vm", "cvm", "c", "cuda", "c|py", "c|py_nogc", "vm_nogc", "cvm_nogc"]
 
 PREDEFINED = {
     "FAST_RUN": lambda: Mode("py", "fast_run", name="FAST_RUN"),
@@ -65,6 +66,7 @@ PREDEFINED = {
     "PYTHON": lambda: Mode("py", "fast_run", name="PYTHON"),
     "Mode": lambda: Mode("py", "fast_run", name="Mode"),
     "DebugMode": lambda: Mode("py", "fast_run", check_outputs=True, name="DebugMode"),
+    "DEBUG_MODE": lambda: Mode("py", "fast_run", check_outputs=True, name="DebugMode"),
     "NanGuardMode": lambda: Mode("py", "fast_run", name="NanGuardMode"),
 }
 

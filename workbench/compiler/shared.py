@@ -51,7 +51,7 @@ class SharedVariable(Variable):
         cp = self.__class__(self.type, self.storage[0], self.name, self.strict,
                             self.allow_downcast, borrow=True)
         cp.storage = self.storage
-        cp.tag = dict(self.tag)
+        cp.tag = self.tag.copy()
         cp.default_update = self.default_update
         return cp
 

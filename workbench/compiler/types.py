@@ -44,6 +44,10 @@ class Type:
         cls = self.variable_type or Variable
         return cls(self, None, None, name)
 
+    def make_variable(self, name: str | None = None):
+        """A new variable of this type (Theano's name for calling the type)."""
+        return self(name)
+
     def make_constant(self, value: Any, name: str | None = None):
         from .graph import Constant
 

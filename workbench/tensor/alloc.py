@@ -104,6 +104,43 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Te
     return ARange(dtype)(*args)
 
 
+class _NdGrid:
+    """``T.mgrid[0:5, 0:3]`` / ``T.ogrid[...]``: Theano's mesh grids, a list with one tensor
+    per slice (dense, or open with only one dimension longer than 1)."""
+
+    def __init__(self, sparse: bool):
+        self.sparse = sparse
+
+    def __repr__(self) -> str:
+        return "ogrid" if self.sparse else "mgrid"
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            # numpy.mgrid[a:b] is the 1-d range itself
+            return self[(key,)][0]
+        slices = tuple(key)
+        for sl in slices:
+            if not isinstance(sl, slice) or sl.stop is None:
+                raise TypeError(f"{self}: index it with slices start:stop[:step], got {sl!r}")
+            if isinstance(sl.step, complex):
+                raise NotImplementedError(f"{self}: slices with a complex step (a number of "
+                                          f"points) are not implemented")
+        ndim = len(slices)
+        ranges = [arange(0 if sl.start is None else sl.start, sl.stop,
+                         1 if sl.step is None else sl.step) for sl in slices]
+        ranges = [r.dimshuffle(*["x"] * j, 0, *["x"] * (ndim - 1 - j))
+                  for j, r in enumerate(ranges)]
+        if self.sparse:
+            return ranges
+        from .math import mul
+
+        return [mul(r, *[ones_like(o) for o in ranges if o is not r]) for r in ranges]
+
+
+mgrid = _NdGrid(sparse=False)
+ogrid = _NdGrid(sparse=True)
+
+
 def _arange_dtype(args: Sequence[Variable]) -> str:
     """NumPy's ``arange`` dtype: at least int64 (float64 for floats); Python literals count
     by their kind only, a float one giving ``config.floatX`` (as Theano)."""
@@ -338,7 +375,7 @@ def broadcast_arrays(*args: Any) -> list[TensorVariable]:
 
 __all__ = [
     "broadcast_to", "broadcast_arrays",
-    "repeat", "tile", "arange", "alloc", "zeros", "ones", "zeros_like", "ones_like", "fill",
+    "repeat", "tile", "arange", "mgrid", "ogrid", "alloc", "zeros", "ones", "zeros_like", "ones_like", "fill",
     "second", "full", "full_like", "eye", "identity_like", "diagonal", "diag", "trace", "Alloc",
     "ARange", "Eye", "ExtractDiag", "AllocDiag", "Repeat",
 ]

@@ -64,10 +64,17 @@ def _make_generic(kind: str):
 
 
 def _make_plural(maker, kind: str):
-    def make(*names: Any, dtype: Any = None) -> list[TensorVariable]:
+    def make(*names: Any, dtype: Any = None) -> Any:
         if len(names) == 1 and isinstance(names[0], int):
             return [maker(None, dtype=dtype) if callable(maker) and not isinstance(
                 maker, TensorType) else maker() for _ in range(names[0])]
+        if len(names) == 1 and isinstance(names[0], str):
+            # as Theano: one string names one variable per character (``scalars('abcd')``
+            # gives a, b, c, d), and a one-character string gives the variable itself
+            (names,) = names
+            if len(names) == 1:
+                return maker(names) if isinstance(maker, TensorType) else maker(
+                    names, dtype=dtype)
         if isinstance(maker, TensorType):
             return [maker(n) for n in names]
         return [maker(n, dtype=dtype) for n in names]

@@ -128,6 +128,10 @@ erfcinv = _unary("erfcinv")
 gamma = _unary("gamma")
 gammaln = _unary("gammaln", doc="``log(|gamma(x)|)``.")
 psi = _unary("psi", doc="The digamma function.")
+polygamma = _binary("polygamma", doc="The ``k``-th derivative of the digamma function, "
+                    "``polygamma(k, x)``.")
+chi2sf = _binary("chi2sf", doc="The chi-squared survival function (1 - cdf) at ``x`` with "
+                 "``k`` degrees of freedom, ``chi2sf(x, k)``.")
 floor = _unary("floor")
 ceil = _unary("ceil")
 trunc = _unary("trunc")
@@ -170,6 +174,26 @@ def round_half_away_from_zero(a: Any) -> TensorVariable:
 def iround(a: Any, mode: str | None = None) -> TensorVariable:
     """``round(a)`` cast to int64."""
     return cast(round(a, mode), "int64")
+
+
+def largest(*args: Any) -> TensorVariable:
+    """The elementwise largest of any number of tensors (like Python's ``max``).
+
+    >>> from workbench import tensor as T
+    >>> a, b = T.dvectors('a', 'b')
+    >>> T.largest(a, b, 2.0).eval({a: [1.0, 5.0], b: [3.0, 0.0]}).tolist()
+    [3.0, 5.0]
+    """
+    if not args:
+        raise TypeError("largest() needs at least one argument")
+    return reduce(maximum, args) if len(args) > 1 else as_tensor_variable(args[0])
+
+
+def smallest(*args: Any) -> TensorVariable:
+    """The elementwise smallest of any number of tensors (like Python's ``min``)."""
+    if not args:
+        raise TypeError("smallest() needs at least one argument")
+    return reduce(minimum, args) if len(args) > 1 else as_tensor_variable(args[0])
 
 
 def switch(cond: Any, ift: Any, iff: Any) -> TensorVariable:

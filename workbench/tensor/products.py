@@ -1,4 +1,4 @@
-"""Products: dot, tensordot, batched_dot, outer, matmul, inner, vdot.
+"""Products: dot, tensordot, batched_dot, batched_tensordot, outer, matmul, inner, vdot.
 
 ``dot`` follows ``numpy.dot`` for every ndim and is what ``a @ b`` and ``a.dot(b)`` call.
 Output dtypes are NumPy's: the operands' common dtype (int8 · int8 is int8). A Python number
@@ -12,6 +12,8 @@ Dot
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ..compiler.ops.blas import BatchedDot, Dot, MatMul, TensorDot, normalize_tensordot_axes
 from ..compiler.types import COMPLEX_DTYPES
@@ -93,6 +95,50 @@ def batched_dot(a: Any, b: Any) -> TensorVariable:
     return _batched_dot(a, b)
 
 
+def batched_tensordot(x: Any, y: Any, axes: Any = 2) -> TensorVariable:
+    """Theano's batched tensordot: ``out[i] = tensordot(x[i], y[i], axes)`` along the first
+    axis (the batch). ``axes`` is an int n (the last n axes of ``x`` with axes 1..n of
+    ``y``) or a pair of axis lists of ``x`` and ``y``, which may not name the batch axis 0.
+
+    >>> import numpy as np
+    >>> from workbench import tensor as T
+    >>> a, b = T.dtensor3('a'), T.dtensor4('b')
+    >>> y = T.batched_tensordot(a, b, axes=[[2], [3]])
+    >>> y.eval({a: np.ones((5, 2, 3)), b: np.ones((5, 4, 6, 3))}).shape
+    (5, 2, 4, 6)
+    """
+    from .math import mul
+    from .shape import reshape, shape_i
+
+    x, y = _as_pair(x, y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise TypeError(f"batched_tensordot: both operands need a batch axis and at least one "
+                        f"more, got {x.type} and {y.type}")
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+        n = int(axes)
+        if not 0 <= n < min(x.ndim, y.ndim):
+            raise ValueError(f"batched_tensordot: axes={n} needs 0 <= axes < the ndim of both "
+                             f"operands, which have ndim {x.ndim} and {y.ndim}")
+        axes = [list(range(x.ndim - n, x.ndim)), list(range(1, n + 1))]
+    axes_x, axes_y = normalize_tensordot_axes(axes, x.ndim, y.ndim)
+    if 0 in axes_x or 0 in axes_y:
+        raise ValueError(f"batched_tensordot: axes {axes!r} name the batch axis 0")
+    free_x = [i for i in range(1, x.ndim) if i not in axes_x]
+    free_y = [i for i in range(1, y.ndim) if i not in axes_y]
+
+    def size(v: TensorVariable, dims: list[int]) -> Any:
+        return mul(*[shape_i(v, d) for d in dims]) if dims else 1
+
+    xt = x.dimshuffle(0, *free_x, *axes_x)
+    yt = y.dimshuffle(0, *axes_y, *free_y)
+    batch = shape_i(x, 0)
+    x3 = reshape(xt, (batch, size(x, free_x), size(x, list(axes_x))), ndim=3)
+    y3 = reshape(yt, (shape_i(y, 0), size(y, list(axes_y)), size(y, free_y)), ndim=3)
+    out = _batched_dot(x3, y3)
+    out_shape = [batch] + [shape_i(x, d) for d in free_x] + [shape_i(y, d) for d in free_y]
+    return reshape(out, out_shape, ndim=len(out_shape))
+
+
 def _ravel(x: TensorVariable) -> TensorVariable:
     from .shape import flatten
 
@@ -166,4 +212,4 @@ def vdot(a: Any, b: Any) -> TensorVariable:
     return _dot(_ravel(a), _ravel(b))
 
 
-__all__ = ["dot", "tensordot", "batched_dot", "outer", "matmul", "inner", "vdot"]
+__all__ = ["dot", "tensordot", "batched_dot", "batched_tensordot", "outer", "matmul", "inner", "vdot"]

@@ -130,6 +130,21 @@ def _size_variable(size: Any, ndim: int | None) -> tuple[Variable, int]:
     return cast(var, "int64"), var.type.shape[0] if ndim is None else ndim
 
 
+def _float_dtype(dtype: Any, *params: Any) -> str:
+    """Theano's rule for uniform/normal: the given dtype, else floatX upcast with the
+    dtypes of the parameters (Python number literals are weak and do not widen it)."""
+    from .variable import TensorConstant
+
+    if dtype is not None:
+        return _resolve_dtype(dtype)
+    dtypes = [_resolve_dtype(None)]
+    for p in params:
+        p = as_tensor_variable(p)
+        if not (isinstance(p, TensorConstant) and p.weak):
+            dtypes.append(p.dtype)
+    return np.result_type(*dtypes).name
+
+
 class RandomStreams:
     """A factory of random variables sharing one seed, as Theano's ``RandomStreams``.
 
@@ -172,27 +187,28 @@ class RandomStreams:
         self.state_updates.append((state, new_state))
         return sample
 
-    def uniform(self, size: Any = (), low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
-                dtype: Any = None) -> Variable:
-        """Samples uniform on [low, high); dtype defaults to floatX."""
-        return self.gen("uniform", size, [low, high], ndim, _resolve_dtype(dtype))
+    def uniform(self, size: Any = None, low: Any = 0.0, high: Any = 1.0,
+                ndim: int | None = None, dtype: Any = None) -> Variable:
+        """Samples uniform on [low, high). ``size=None`` takes the shape of the parameters;
+        dtype defaults to floatX, or wider when a parameter tensor is wider (as Theano)."""
+        return self.gen("uniform", size, [low, high], ndim, _float_dtype(dtype, low, high))
 
-    def normal(self, size: Any = (), avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
-               dtype: Any = None) -> Variable:
+    def normal(self, size: Any = None, avg: Any = 0.0, std: Any = 1.0,
+               ndim: int | None = None, dtype: Any = None) -> Variable:
         """Gaussian samples of mean ``avg`` and standard deviation ``std``."""
-        return self.gen("normal", size, [avg, std], ndim, _resolve_dtype(dtype))
+        return self.gen("normal", size, [avg, std], ndim, _float_dtype(dtype, avg, std))
 
-    def binomial(self, size: Any = (), n: Any = 1, p: Any = 0.5, ndim: int | None = None,
+    def binomial(self, size: Any = None, n: Any = 1, p: Any = 0.5, ndim: int | None = None,
                  dtype: Any = "int64") -> Variable:
         """Binomial samples (number of successes in ``n`` trials of probability ``p``)."""
         return self.gen("binomial", size, [n, p], ndim, np.dtype(dtype).name)
 
-    def random_integers(self, size: Any = (), low: Any = 0, high: Any = 1,
+    def random_integers(self, size: Any = None, low: Any = 0, high: Any = 1,
                         ndim: int | None = None, dtype: Any = "int64") -> Variable:
         """Integers uniform on [low, high], both ends included."""
         return self.gen("random_integers", size, [low, high], ndim, np.dtype(dtype).name)
 
-    def poisson(self, size: Any = (), lam: Any = 1.0, ndim: int | None = None,
+    def poisson(self, size: Any = None, lam: Any = 1.0, ndim: int | None = None,
                 dtype: Any = "int64") -> Variable:
         return self.gen("poisson", size, [lam], ndim, np.dtype(dtype).name)
 

@@ -159,6 +159,19 @@ def max_and_argmax(a: Any, axis: Any = None, keepdims: bool = False) -> list[Ten
     return [max(a, axis, keepdims), argmax(a, axis, keepdims)]
 
 
+def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:
+    """The range of values (maximum - minimum) over ``axis``, as ``numpy.ptp``.
+
+    >>> from workbench import tensor as T
+    >>> x = T.dmatrix('x')
+    >>> T.ptp(x, axis=1).eval({x: [[1, 5], [7, 2]]}).tolist()
+    [4.0, 5.0]
+    """
+    from .math import sub
+
+    return sub(max(a, axis, keepdims), min(a, axis, keepdims))
+
+
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:  # noqa: A001
     """Whether every element over ``axis`` is nonzero (bool; True over an empty axis).
 
@@ -287,4 +300,4 @@ def std(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
 
 
 __all__ = ["sum", "prod", "mean", "var", "std", "max", "min", "argmax", "argmin",
-           "max_and_argmax", "all", "any"]
+           "max_and_argmax", "ptp", "all", "any"]

@@ -234,6 +234,27 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise"
     return Take(axis, mode)(a, indices)
 
 
+def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> TensorVariable:
+    """``numpy.choose``: each element taken from ``choices[a]``; ``choices`` is a list of
+    tensors or one tensor whose first axis enumerates them, broadcast together with ``a``.
+    ``mode`` is 'raise', 'wrap' or 'clip', as in NumPy.
+
+    >>> from workbench import tensor as T
+    >>> a = T.lvector('a')
+    >>> T.choose(a, [[1, 2, 3], [10, 20, 30]], mode='wrap').eval({a: [0, 3, 2]}).tolist()
+    [1, 20, 3]
+    """
+    from ..compiler.ops.choose import Choose
+
+    if out is not None:
+        raise TypeError("choose: out= is not supported (symbolic results are never written "
+                        "into a given array)")
+    if isinstance(choices, Variable) or (
+            isinstance(choices, np.ndarray)) or not isinstance(choices, (list, tuple)):
+        return Choose(mode, stacked=True)(a, choices)
+    return Choose(mode)(a, *choices)
+
+
 def nonzero(a: Any, return_matrix: bool = False) -> Any:
     """The indices of the nonzero elements of ``a``: a tuple of int64 vectors, one per
     axis (``numpy.nonzero``), or with ``return_matrix``, one matrix with a row per axis.
@@ -280,5 +301,5 @@ def nonzero_values(a: Any) -> TensorVariable:
 __all__ = ["Subtensor", "IncSubtensor", "AdvancedSubtensor", "AdvancedSubtensor1",
            "AdvancedIncSubtensor", "AdvancedIncSubtensor1", "Nonzero", "Take",
            "advanced_subtensor1", "advanced_inc_subtensor1", "advanced_set_subtensor1",
-           "set_subtensor", "inc_subtensor", "take", "nonzero", "flatnonzero",
+           "set_subtensor", "inc_subtensor", "take", "choose", "nonzero", "flatnonzero",
            "nonzero_values"]

@@ -219,8 +219,22 @@ class _TensorOperators:
     def nonzero(self, return_matrix=False):
         return _T().nonzero(self, return_matrix)
 
+    def nonzero_values(self):
+        return _T().nonzero_values(self)
+
+    def get_scalar_constant_value(self):
+        return _T().get_scalar_constant_value(self)
+
+    def ptp(self, axis=None, keepdims=False):
+        return _T().ptp(self, axis=axis, keepdims=keepdims)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _T().choose(self, choices, out=out, mode=mode)
+
     def conj(self):
         return _T().conj(self)
+
+    conjugate = conj
 
     @property
     def real(self):
@@ -274,7 +288,7 @@ class TensorConstant(_TensorOperators, Constant):
 
     def clone(self):
         cp = TensorConstant(self.type, self.data, self.name, self.weak, self.py_value)
-        cp.tag = dict(self.tag)
+        cp.tag = self.tag.copy()
         cp.source = self.source
         return cp
 

@@ -177,6 +177,16 @@ def _relu(x):
     return np.maximum(x, np.zeros((), dtype=np.asarray(x).dtype))
 
 
+_chdtrc = sps.chdtrc
+_polygamma = sps.polygamma
+
+
+def _chi2sf(x, k):
+    """The survival function of the chi-squared distribution with ``k`` degrees of freedom
+    at ``x`` (``scipy.stats.chi2.sf(x, k)``)."""
+    return _chdtrc(k, x)
+
+
 def _log1mexp(x):
     return np.where(x < -0.693, np.log1p(-np.exp(x)), np.log(-np.expm1(x)))
 
@@ -245,6 +255,8 @@ _TABLE: list[tuple] = [
     ("gamma", 1, sps.gamma, "tgamma({0})", None, {}),
     ("gammaln", 1, sps.gammaln, "lgamma({0})", None, {}),
     ("psi", 1, sps.psi, None, None, {}),
+    ("polygamma", 2, _polygamma, None, None, {}),
+    ("chi2sf", 2, _chi2sf, None, None, {}),
     ("floor", 1, np.floor, "floor({0})", None, {}),
     ("ceil", 1, np.ceil, "ceil({0})", None, {}),
     ("trunc", 1, np.trunc, "trunc({0})", None, {}),
