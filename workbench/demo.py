@@ -52,7 +52,7 @@ def main() -> None:
     _show("matrix product", "theano.function([A, B2], T.dot(A, B2))(eye(2), [[1, 2], [3, 4]])",
           dot(np.eye(2), [[1, 2], [3, 4]]))
 
-    state = theano.shared(0)
+    state = theano.shared(0, name="state")
     inc = T.iscalar("inc")
     accumulator = theano.function([inc], state, updates=[(state, state + inc)])
     accumulator(1)
