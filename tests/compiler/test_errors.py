@@ -120,3 +120,17 @@ def test_symbolic_truth_value_is_refused():
     with pytest.raises(TypeError, match="ifelse"):
         if x > 0:
             pass
+
+
+def test_high_exception_verbosity_shows_the_graph():
+    x, y = T.dvectors("x", "y")
+    f = workbench.function([x, y], T.exp(x) + y)
+    with pytest.raises(ValueError) as low:
+        f(np.ones(2), np.ones(3))
+    assert "exception_verbosity = 'high'" in str(low.value)
+    with workbench.config.change_flags(exception_verbosity="high"):
+        with pytest.raises(ValueError) as high:
+            f(np.ones(2), np.ones(3))
+    text = str(high.value)
+    assert "Elemwise{exp}" in text and "<TensorType(float64, vector)>" in text
+    assert "test_errors.py:" in text

@@ -29,6 +29,16 @@ def describe_node(node: Apply, values: list | None) -> str:
         text = node.source.text()
         if text:
             lines.append(f"    {text}")
+    from ...config import config
+
+    if config.exception_verbosity == "high":
+        from ...printing import debugprint
+
+        lines.append("The graph that computes the node's inputs:")
+        lines.append(debugprint(node.outputs, print_type=True, print_source=True, file="str"))
+    else:
+        lines.append("Set workbench.config.exception_verbosity = 'high' to see the graph "
+                     "around this node.")
     return "\n".join(lines)
 
 
