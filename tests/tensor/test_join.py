@@ -56,7 +56,7 @@ def test_concatenate_errors():
         T.concatenate([a, T.dvector()])
     with pytest.raises(TypeError, match="list or a tuple"):
         T.concatenate(a)
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="axis 2 is out of bounds"):
         T.concatenate([a, a], axis=2)
     with pytest.raises(ValueError, match="zero-dimensional"):
         T.concatenate([T.dscalar(), T.dscalar()])
@@ -179,5 +179,5 @@ def test_roll_like_numpy(dtype, shp, data):
 def test_roll_errors():
     with pytest.raises(TypeError, match="shift must have an integer dtype"):
         T.roll(T.dvector(), T.dscalar())
-    with pytest.raises(ValueError, match="axis 1 is out of range"):
+    with pytest.raises(ValueError, match="axis 1 is out of bounds"):
         T.roll(T.dvector(), 1, axis=1)

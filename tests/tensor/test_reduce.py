@@ -164,7 +164,7 @@ def test_every_axis_is_one_canonical_op():
 
 @pytest.mark.parametrize("axis", [2, -3, (0, 0), (0, -2)])
 def test_bad_axis_names_axis_and_ndim(axis):
-    with pytest.raises(ValueError, match=r"axis .*ndim 2|repeats an axis"):
+    with pytest.raises(ValueError, match=r"axis .*2 dimensions|repeats an axis"):
         T.sum(T.dmatrix(), axis=axis)
 
 
@@ -172,7 +172,7 @@ def test_bad_axis_names_axis_and_ndim(axis):
 def test_bad_axis_type(fn):
     with pytest.raises(TypeError, match="axis must be"):
         fn(T.dmatrix(), axis=1.5)
-    with pytest.raises(ValueError, match="out of range for an input of ndim 0"):
+    with pytest.raises(ValueError, match="out of bounds for a 0-d input"):
         fn(T.dscalar(), axis=0)
 
 

@@ -15,7 +15,8 @@ from ..compiler.graph import Variable
 from ..compiler.ops.alloc import AllocDiag, Alloc, ARange, Eye, ExtractDiag, Repeat, \
     sum_last_axis
 from ..compiler.ops.elemwise import DimShuffle, broadcast_static_shapes, pad_left
-from ..compiler.ops.join import _result_dtype, normalize_axis
+from ..compiler.ops.axes import normalize_axis
+from ..compiler.ops.join import _result_dtype
 from .basic import _resolve_dtype, as_tensor_variable, cast, constant
 from .variable import TensorVariable
 

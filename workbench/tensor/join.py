@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..compiler.graph import Variable
-from ..compiler.ops.join import Join, MakeVector, Roll, Split, _result_dtype, make_vector, \
-    normalize_axis
+from ..compiler.ops.axes import normalize_axis
+from ..compiler.ops.join import Join, MakeVector, Roll, Split, _result_dtype, make_vector
 from .basic import as_tensor_variable, constant
 from .variable import TensorVariable
 from .shape import expand_dims, shape_padleft

@@ -17,33 +17,11 @@ from typing import Any
 import numpy as np
 
 from ..compiler.ops import reduce as ops
+from ..compiler.ops.axes import normalize_axes
 from ..compiler.ops.elemwise import DimShuffle
 from ..compiler.types import COMPLEX_DTYPES, DISCRETE_DTYPES
 from .basic import as_tensor_variable, cast, constant
-from .variable import TensorConstant, TensorVariable
-
-
-def _normalize_axis(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative ints, or a ValueError naming it and ndim."""
-    if isinstance(axis, TensorConstant):
-        axis = axis.data.tolist()
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, np.ndarray):
-        axis = axis.tolist()
-    items = [axis] if not isinstance(axis, (list, tuple)) else list(axis)
-    result = []
-    for a in items:
-        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{where}: axis must be None, an int or a list/tuple of ints, got "
-                            f"{axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{where}: axis {int(a)} is out of range for an input of ndim "
-                             f"{ndim}")
-        result.append(int(a) % ndim if ndim else int(a))
-    if len(set(result)) != len(result):
-        raise ValueError(f"{where}: axis {axis!r} repeats an axis (ndim {ndim})")
-    return tuple(sorted(result))
+from .variable import TensorVariable
 
 
 def _op_axis(axes: tuple[int, ...], ndim: int) -> tuple[int, ...] | None:
@@ -69,7 +47,7 @@ def _keep_dims(out: TensorVariable, axes: tuple[int, ...], ndim: int) -> TensorV
 def _reduce(op_class: type, x: Any, axis: Any, keepdims: bool, where: str,
             **params: Any) -> TensorVariable:
     x = as_tensor_variable(x)
-    axes = _normalize_axis(axis, x.ndim, where)
+    axes = normalize_axes(axis, x.ndim, where)
     out = op_class(axis=_op_axis(axes, x.ndim), **params)(x)
     return _keep_dims(out, axes, x.ndim) if keepdims else out
 
@@ -229,7 +207,7 @@ def mean(input: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False
     ('float64', [1.5, 4.0])
     """
     x = as_tensor_variable(input)
-    axes = _normalize_axis(axis, x.ndim, "mean")
+    axes = normalize_axes(axis, x.ndim, "mean")
     out_dtype = np.mean(np.ones(1, dtype=x.dtype),
                         dtype=None if dtype is None else np.dtype(dtype)).dtype.name
     if dtype is not None:
@@ -267,7 +245,7 @@ def var(input: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)):
         raise TypeError(f"var: ddof must be an int, got {ddof!r}")
     x = as_tensor_variable(input)
-    axes = _normalize_axis(axis, x.ndim, "var")
+    axes = normalize_axes(axis, x.ndim, "var")
     centered = sub(x, mean(x, axes, keepdims=True))
     is_complex = centered.dtype in COMPLEX_DTYPES
     squares = sqr(abs_(centered)) if is_complex else sqr(centered)

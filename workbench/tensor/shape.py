@@ -17,7 +17,8 @@ import numpy as np
 
 from ..compiler.graph import Variable
 from ..compiler.ops.elemwise import DimShuffle
-from ..compiler.ops.join import MakeVector, normalize_axis
+from ..compiler.ops.axes import normalize_axis
+from ..compiler.ops.join import MakeVector
 from ..compiler.ops.shape import Rebroadcast, Reshape, Shape, Shape_i, ShapeError, \
     SpecifyShape, as_int_scalar, static_int, vector_items
 from .basic import as_tensor_variable, cast, constant

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..compiler.graph import Variable
 from ..compiler.ops.cumulative import CumOp, DiffOp
-from ..compiler.ops.sort import ArgSort, Sort, TopK, normalize_axis
+from ..compiler.ops.axes import normalize_axis
+from ..compiler.ops.sort import ArgSort, Sort, TopK
 from .basic import as_tensor_variable, get_scalar_constant_value, NotScalarConstantError
 from .variable import TensorVariable
 

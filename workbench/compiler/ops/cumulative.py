@@ -19,7 +19,8 @@ import numpy as np
 
 from ..graph import Apply, Op
 from ..types import TensorType
-from .sort import flat_static_shape, flat_symbolic_shape, normalize_axis
+from .axes import normalize_axis
+from .sort import flat_static_shape, flat_symbolic_shape
 
 _MODES = {"add": np.cumsum, "mul": np.cumprod}
 

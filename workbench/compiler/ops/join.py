@@ -26,21 +26,6 @@ def _result_dtype(inputs: list[Variable]) -> tuple[list[Variable], str]:
     return inputs, np.result_type(*[i.dtype for i in inputs]).name
 
 
-def normalize_axis(axis: Any, ndim: int, what: str) -> int:
-    """``axis`` as a non-negative int below ``ndim``, or an error naming ``what``."""
-    from ..graph import Constant
-
-    if isinstance(axis, Constant) and np.ndim(axis.data) == 0:
-        axis = axis.data.item()
-    if isinstance(axis, Variable):
-        raise TypeError(f"{what}: axis must be a constant integer, got the symbolic {axis}")
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
-        raise TypeError(f"{what}: axis must be an integer, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{what}: axis {axis} is out of range for {ndim}-d inputs")
-    return int(axis) % ndim
-
-
 class MakeVector(Op):
     """A vector of ``dtype`` from scalar inputs."""
 

@@ -24,7 +24,8 @@ from ..graph import Apply, Op, Variable
 from ..types import TensorType
 from .elemwise import Elemwise
 from .scalar import ScalarOp
-from .sort import normalize_axis
+from .axes import normalize_axes as normalize_axis_list
+from .axes import normalize_axis
 
 
 @lru_cache(maxsize=None)
@@ -47,10 +48,7 @@ def normalize_axes(axis: int | Sequence[int] | None, ndim: int, where: str
     if axis is None:
         return None
     if isinstance(axis, (tuple, list)):
-        axes = tuple(normalize_axis(a, ndim, where) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"{where}: axis {tuple(axis)} repeats an axis")
-        return tuple(sorted(axes))
+        return normalize_axis_list(tuple(axis), ndim, where)
     return normalize_axis(axis, ndim, where)
 
 

@@ -18,23 +18,10 @@ import numpy as np
 
 from ..graph import Apply, Op, Variable
 from ..types import TensorType
+from .axes import normalize_axis
 
 #: the algorithms ``numpy.sort`` knows
 SORT_KINDS = ("quicksort", "mergesort", "heapsort", "stable")
-
-
-def normalize_axis(axis: int, ndim: int, where: str) -> int:
-    """``axis`` as a non-negative index into ``ndim`` dimensions, or raise ``AxisError``
-    (a ValueError and an IndexError, as NumPy raises) naming the axis and the rank."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{where}: axis must be an int or None, got {type(axis).__name__} "
-                        f"{axis!r}")
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(
-            f"{where}: axis {axis} is out of bounds for an input of {ndim} dimension"
-            f"{'' if ndim == 1 else 's'} (valid axes: {-ndim} to {ndim - 1})"
-            if ndim else f"{where}: axis {axis} is out of bounds for a 0-d input; use axis=None")
-    return int(axis) % ndim
 
 
 def flat_static_shape(shape: tuple[int | None, ...]) -> tuple[int | None]:
