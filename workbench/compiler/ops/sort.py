@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Apply, Op, Variable
+from ..graph import Apply, Op
 from ..types import TensorType
 from .axes import normalize_axis
 
@@ -41,19 +41,35 @@ def flat_symbolic_shape(shape: tuple) -> tuple:
     return (tm.mul(*shape),) if len(shape) > 1 else (shape[0],)
 
 
-class _AlongAxis(Op):
-    """Shared checks of the ops that work along one axis (or the flattened input)."""
+class _SortAlongAxis(Op):
+    """What Sort and ArgSort share: the axis and kind parameters, their checks, the output
+    shape. Subclasses give ``out_dtype`` and ``perform``."""
 
-    def _check_axis(self, x: Variable) -> None:
-        if self.axis is None:
-            return
-        normalize_axis(self.axis, x.ndim, str(self))
+    __props__ = ("axis", "kind")
+    out_dtype: str | None = None  # None: the input's dtype
 
-    def _out_shape(self, x: Variable) -> tuple[int | None, ...]:
-        return flat_static_shape(x.type.shape) if self.axis is None else x.type.shape
+    def __init__(self, axis: int | None = -1, kind: str = "quicksort"):
+        if kind not in SORT_KINDS:
+            raise ValueError(f"{type(self).__name__.lower()} kind must be one of "
+                             f"{', '.join(SORT_KINDS)}, got {kind!r}")
+        self.axis = None if axis is None else int(axis)
+        self.kind = kind
+
+    def make_node(self, x: Any) -> Apply:
+        from ...tensor.basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        if self.axis is not None:
+            normalize_axis(self.axis, x.ndim, str(self))
+        shape = flat_static_shape(x.type.shape) if self.axis is None else x.type.shape
+        return Apply(self, [x], [TensorType(self.out_dtype or x.dtype, shape)()])
+
+    def infer_shape(self, node: Apply, input_shapes: list) -> list:
+        (shape,) = input_shapes
+        return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
 
 
-class Sort(_AlongAxis):
+class Sort(_SortAlongAxis):
     """The input sorted along ``axis`` (NaNs last, as NumPy); ``axis=None`` sorts the
     flattened input.
 
@@ -63,31 +79,12 @@ class Sort(_AlongAxis):
     [0, 1, 2]
     """
 
-    __props__ = ("axis", "kind")
-
-    def __init__(self, axis: int | None = -1, kind: str = "quicksort"):
-        if kind not in SORT_KINDS:
-            raise ValueError(f"sort kind must be one of {', '.join(SORT_KINDS)}, got {kind!r}")
-        self.axis = None if axis is None else int(axis)
-        self.kind = kind
-
-    def make_node(self, x: Any) -> Apply:
-        from ...tensor.basic import as_tensor_variable
-
-        x = as_tensor_variable(x)
-        self._check_axis(x)
-        return Apply(self, [x], [TensorType(x.dtype, self._out_shape(x))()])
-
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
         (x,) = inputs
         output_storage[0][0] = np.sort(x, axis=self.axis, kind=self.kind)
 
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        (shape,) = input_shapes
-        return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
 
-
-class ArgSort(_AlongAxis):
+class ArgSort(_SortAlongAxis):
     """The int64 indices that sort the input along ``axis`` (``axis=None``: the flattened
     input), as ``numpy.argsort``.
 
@@ -97,30 +94,12 @@ class ArgSort(_AlongAxis):
     [1, 2, 0]
     """
 
-    __props__ = ("axis", "kind")
-
-    def __init__(self, axis: int | None = -1, kind: str = "quicksort"):
-        if kind not in SORT_KINDS:
-            raise ValueError(f"argsort kind must be one of {', '.join(SORT_KINDS)}, "
-                             f"got {kind!r}")
-        self.axis = None if axis is None else int(axis)
-        self.kind = kind
-
-    def make_node(self, x: Any) -> Apply:
-        from ...tensor.basic import as_tensor_variable
-
-        x = as_tensor_variable(x)
-        self._check_axis(x)
-        return Apply(self, [x], [TensorType("int64", self._out_shape(x))()])
+    out_dtype = "int64"
 
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
         (x,) = inputs
         output_storage[0][0] = np.argsort(x, axis=self.axis, kind=self.kind).astype(
             np.int64, copy=False)
-
-    def infer_shape(self, node: Apply, input_shapes: list) -> list:
-        (shape,) = input_shapes
-        return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
 
 
 class TopK(Op):
