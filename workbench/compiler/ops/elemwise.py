@@ -125,9 +125,7 @@ def _unify_weak_constants(inputs: list[Variable], scalar_op: ScalarOp | None = N
     result = []
     for var, is_weak in zip(inputs, weak):
         if is_weak:
-            value = var.py_value
-            if value is None and var.data.size == 1:
-                value = var.data.item()
+            value = _weak_value(var)
             try:
                 dtype = np.result_type(*strong_dtypes, value).name
             except (OverflowError, TypeError, ValueError):
@@ -147,13 +145,19 @@ def _unify_weak_constants(inputs: list[Variable], scalar_op: ScalarOp | None = N
     return result
 
 
+def _weak_value(var: Variable) -> Any:
+    """The Python number a weak constant stands for (its data when it holds one value)."""
+    if var.py_value is not None:
+        return var.py_value
+    return var.data.item() if var.data.size == 1 else None
+
+
 def _numpy_refuses(scalar_op: ScalarOp | None, inputs: list[Variable], weak: list[bool]
                    ) -> bool:
     """Whether NumPy raises OverflowError applying the op to these dtypes and literals."""
     if scalar_op is None:
         return True
-    args = [np.asarray(v.py_value if v.py_value is not None else v.data.item()).item()
-            if w else np.ones(1, dtype=v.dtype) for v, w in zip(inputs, weak)]
+    args = [_weak_value(v) if w else np.ones(1, dtype=v.dtype) for v, w in zip(inputs, weak)]
     with np.errstate(all="ignore"):
         try:
             scalar_op.impl(*args)
