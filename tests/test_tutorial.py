@@ -3,7 +3,6 @@ imports, with the documented outputs asserted; and the project's seed examples."
 from __future__ import annotations
 
 import numpy
-import pytest
 
 import workbench as theano
 from workbench import tensor as T
@@ -11,16 +10,6 @@ from workbench import tensor as T
 function = theano.function
 In = theano.In
 shared = theano.shared
-
-
-def _needs(*names):
-    """Skip when a function another module provides is not written yet."""
-    for name in names:
-        obj = theano
-        for part in name.split("."):
-            obj = getattr(obj, part, None)
-        if obj is None:
-            pytest.skip(f"workbench.{name} is not available yet")
 
 
 # -- Baby steps - Algebra -------------------------------------------------------------
@@ -40,7 +29,6 @@ def test_adding_two_scalars():
 
 
 def test_pretty_print_of_a_sum():
-    _needs("pp")
     x = T.dscalar('x')
     y = T.dscalar('y')
     z = x + y
@@ -186,7 +174,6 @@ def test_seed_broadcasting():
 
 
 def test_seed_dot_and_abs_of_a_reduction():
-    _needs("tensor.dot", "tensor.sum")
     x = T.dmatrix('x')
     w = T.dvector('w')
     out = T.abs_(T.dot(x, w).sum())
