@@ -322,10 +322,6 @@ def clone_graph(inputs: Sequence[Variable], outputs: Sequence[Variable],
     return [memo[i] for i in inputs], new_outputs, memo
 
 
-def vars_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Variable]:
-    return ancestors(outputs, inputs)
-
-
 def is_in_ancestors(var: Variable, target: Variable) -> bool:
     return any(v is target for v in ancestors([var]))
 
