@@ -110,6 +110,11 @@ class Container:
         return f"<Container {self.variable}: {self.value!r}>"
 
 
+def _shared_container(svar: SharedVariable) -> Container:
+    """A Container over a shared variable's own storage (writes check its type)."""
+    return Container(svar, svar.storage, strict=svar.strict, allow_downcast=svar.allow_downcast)
+
+
 class _ContainerView:
     """``f.value`` / ``f.container``: look an input or shared variable up by variable or
     by name, and read or set its value."""
@@ -558,12 +563,10 @@ class Function:
                 return self._defaults[pos]
         for svar in self.shared_inputs:
             if item is svar:
-                return Container(svar, svar.storage, strict=svar.strict,
-                                 allow_downcast=svar.allow_downcast)
+                return _shared_container(svar)
         if isinstance(item, str):
             found = [c for c, nm in zip(self._defaults, self._input_names) if nm == item]
-            found += [Container(s, s.storage, strict=s.strict, allow_downcast=s.allow_downcast)
-                      for s in self.shared_inputs if s.name == item]
+            found += [_shared_container(s) for s in self.shared_inputs if s.name == item]
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
