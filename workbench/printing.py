@@ -73,9 +73,12 @@ def _is_left_pad(node: Apply) -> bool:
     return kept == list(range(len(kept))) and all(d == "x" for d in order[:n_x])
 
 
-def pp(var: Any) -> str:
+def pp(var: Any, labels: dict | None = None) -> str:
     """A compact, math-like rendering of a variable's graph (or of each output of a compiled
     function, one per line).
+
+    ``labels`` maps variables to names printed in their place (the gradient record uses it
+    to write adjoints in terms of named intermediate values).
 
     >>> from workbench import tensor as T
     >>> x = T.dvector('x')
@@ -83,16 +86,19 @@ def pp(var: Any) -> str:
     '(exp((-x)) * 2.0)'
     """
     if hasattr(var, "maker"):
-        return "\n".join(pp(o) for o in var.maker.fgraph.outputs)
+        return "\n".join(pp(o, labels) for o in var.maker.fgraph.outputs)
     if isinstance(var, (list, tuple)):
-        return "\n".join(pp(v) for v in var)
+        return "\n".join(pp(v, labels) for v in var)
     if not isinstance(var, Variable):
         raise TypeError(f"pp() takes a symbolic variable or a compiled function, "
                         f"got {type(var).__name__}")
-    return _pp(var, 0, {})
+    return _pp(var, 0, {"labels": {id(v): text for v, text in (labels or {}).items()}})
 
 
 def _pp(var: Variable, outer_prec: int, memo: dict) -> str:
+    label = memo["labels"].get(id(var))
+    if label is not None:
+        return label
     if isinstance(var, Constant):
         return _constant_text(var)
     node = var.owner

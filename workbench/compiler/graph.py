@@ -226,6 +226,15 @@ class Op:
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
         raise NotImplementedError(f"{type(self).__name__} has no perform")
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """The gradient of the cost with respect to each input, given the gradient with
+        respect to each output (reverse mode). Defaults to :meth:`grad`."""
+        return self.grad(inputs, output_grads)
+
+    def grad(self, inputs: list, output_grads: list) -> list:
+        """Theano's older spelling of :meth:`L_op`, without the outputs."""
+        raise NotImplementedError(f"{self} has no gradient")
+
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         node = self.make_node(*inputs, **kwargs)
         if self.default_output is not None:
@@ -320,6 +329,26 @@ def clone_graph(inputs: Sequence[Variable], outputs: Sequence[Variable],
             memo[old] = new
     new_outputs = [memo.get(out, out) for out in outputs]
     return [memo[i] for i in inputs], new_outputs, memo
+
+
+def graph_replace(output: Variable, replace: dict[Variable, Variable]) -> Variable:
+    """``output`` with the variables in ``replace`` substituted; only the nodes downstream of
+    a replaced variable are copied, the rest of the graph is shared.
+
+    >>> from workbench import tensor as T
+    >>> x, y = T.dscalars('x', 'y')
+    >>> float(graph_replace(x * 2 + 1, {x: y}).eval({y: 3.0}))
+    7.0
+    """
+    memo: dict[int, Variable] = {id(k): v for k, v in replace.items()}
+    for node in io_toposort(list(replace), [output]):
+        if not any(id(i) in memo for i in node.inputs):
+            continue
+        new_inputs = [memo.get(id(i), i) for i in node.inputs]
+        new_node = node.clone_with_new_inputs(new_inputs, strict=False)
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[id(old)] = new
+    return memo.get(id(output), output)
 
 
 def is_in_ancestors(var: Variable, target: Variable) -> bool:
