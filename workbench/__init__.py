@@ -23,10 +23,12 @@ from .compiler.types import Type, TensorType
 from . import printing
 from .printing import debugprint, pp
 from .ifelse import ifelse
+from . import gradient
+from .gradient import Lop, Rop, grad
 
 __version__ = "0.1.0"
 
 __all__ = ["config", "change_flags", "function", "shared", "clone", "In", "Out", "Mode", "pp",
            "debugprint", "ifelse", "tensor", "printing", "Variable", "Constant", "Apply", "Op",
            "Type", "TensorType", "SharedVariable", "Function", "get_mode", "ConfigError",
-           "MissingInputError", "UnusedInputError"]
+           "MissingInputError", "UnusedInputError", "gradient", "grad", "Lop", "Rop"]

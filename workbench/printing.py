@@ -302,3 +302,10 @@ class Print(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [input_shapes[0]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        # an identity: the gradient passes through (and is not printed)
+        return [output_grads[0]]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [eval_points[0]]

@@ -194,6 +194,8 @@ class FunctionMaker:
         self.outputs = outputs
         self.mode = mode
         self.compile_time = compile_time
+        #: what the rewrite passes did (a PassTrace)
+        self.trace = None
 
 
 def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | str | None = None,
@@ -291,7 +293,9 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
 
     fgraph = FunctionGraph(in_vars + shared_inputs, targets)
     mode = get_mode(mode)
+    trace = _rewrite(fgraph, mode, [v for v, spec in zip(in_vars, ins) if spec.mutable])
     maker = FunctionMaker(fgraph, ins, out_specs, mode, 0.0)
+    maker.trace = trace
     fn = Function(maker, kind, keys, update_pairs, shared_inputs, name,
                   allow_input_downcast, trust_input, [pos for pos, _ in input_updates])
     fn._spec = dict(inputs=list(inputs), outputs=outputs, mode=mode, updates=update_pairs,
@@ -300,6 +304,22 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
                     no_default_updates=True)
     maker.compile_time = time.perf_counter() - start
     return fn
+
+
+def _rewrite(fgraph: FunctionGraph, mode: Mode, mutable: list[Variable]) -> Any:
+    """Run the mode's rewrite passes on ``fgraph``; return their trace."""
+    from ..config import config
+    from .rewrite.features import DestroyHandler
+    from .rewrite.pipeline import optimize
+
+    fgraph.attach_feature(DestroyHandler(mutable=mutable))
+    optimizer = mode.optimizer
+    if mode.name == "Mode" and optimizer == "fast_run":
+        optimizer = None if config.optimizer in (None, "None") else config.optimizer
+    return optimize(fgraph, optimizer,
+                    including=tuple(mode.include_tags) + tuple(config.optimizer_including),
+                    excluding=tuple(mode.exclude_tags) + tuple(config.optimizer_excluding),
+                    requiring=tuple(mode.require_tags) + tuple(config.optimizer_requiring))
 
 
 def _normalize_outputs(outputs: Any) -> tuple[str, list[Out], list | None]:
@@ -418,7 +438,10 @@ class Function:
         self._output_cells = [self.vm.storage[v] for v in outs[:n_out]]
         self._output_copy = []
         for i, (spec, var) in enumerate(zip(maker.outputs, outs[:n_out])):
-            repeated = any(var is other for other in outs[:i])
+            # merged with an earlier output, or with an update (whose value becomes shared
+            # storage): the caller must get its own copy
+            repeated = any(var is other for other in outs[:i]) or any(
+                var is other for other in outs[n_out:])
             self._output_copy.append(repeated or (not spec.borrow and _may_alias_roots(var)))
         self._outputs = list(zip(self._output_cells, self._output_copy))
         self._updates = []
@@ -433,6 +456,12 @@ class Function:
                                zip(updated_inputs or [], outs[first:])]
         self.shared_inputs = shared_inputs
         self._spec: dict = {}
+
+    @property
+    def trace(self) -> Any:
+        """What each rewrite pass did to this function's graph
+        (:class:`~workbench.compiler.rewrite.trace.PassTrace`)."""
+        return self.maker.trace
 
     # ------------------------------------------------------------------------------------
     def _filter(self, pos: int, value: Any) -> Any:

@@ -94,10 +94,19 @@ def graph_record(inputs: Sequence[Variable], outputs: Sequence[Variable],
     Roots that are not among ``inputs`` (shared variables, constants, free variables) appear as
     nodes too, so the record is self-contained.
     """
-    order = io_toposort(inputs, outputs)
+    order = [(node, list(node.inputs)) for node in io_toposort(inputs, outputs)]
+    return record_from_structure(inputs, outputs, order, extra)
+
+
+def record_from_structure(inputs: Sequence[Variable], outputs: Sequence[Variable],
+                          order: Sequence[tuple[Apply, Sequence[Variable]]],
+                          extra: dict | None = None) -> dict:
+    """The record of nodes given with the inputs they had (a snapshot taken earlier, while
+    the nodes themselves have been rewired since)."""
     nodes: list[dict] = []
     edges: list[dict] = []
     seen: set[str] = set()
+    input_ids = {id(v) for v in inputs}
 
     def add_root(var: Variable) -> None:
         nid = node_id(var)
@@ -106,28 +115,28 @@ def graph_record(inputs: Sequence[Variable], outputs: Sequence[Variable],
             nodes.append(_variable_node(var, "constant" if isinstance(var, Constant)
                                         else "input"))
 
+    def ref(var: Variable) -> dict:
+        if id(var) in input_ids or var.owner is None:
+            add_root(var)
+            return {"node": node_id(var), "output": 0}
+        return var_ref(var)
+
     for var in inputs:
         add_root(var)
-    input_ids = {id(v) for v in inputs}
-    for node in order:
-        for i, inp in enumerate(node.inputs):
-            if inp.owner is None or id(inp) in input_ids:
-                add_root(inp)
-            ref = var_ref(inp) if id(inp) not in input_ids else {"node": node_id(inp),
-                                                                  "output": 0}
-            edges.append({"source": ref["node"], "target": node_id(node), "input": i,
-                          "output": ref["output"]})
+    for node, node_inputs in order:
+        for i, inp in enumerate(node_inputs):
+            r = ref(inp)
+            edges.append({"source": r["node"], "target": node_id(node), "input": i,
+                          "output": r["output"]})
         nodes.append(_apply_node(node))
         seen.add(node_id(node))
     for k, out in enumerate(outputs):
-        if out.owner is None or id(out) in input_ids:
-            add_root(out)
-        ref = var_ref(out) if id(out) not in input_ids else {"node": node_id(out), "output": 0}
+        r = ref(out)
         nodes.append({"id": f"out{k}", "kind": "output", "op": None,
                       "label": out.name or f"output {k}", "dtype": _dtype(out),
                       "shape": _static_shape(out), "source": _source(out)})
-        edges.append({"source": ref["node"], "target": f"out{k}", "input": 0,
-                      "output": ref["output"]})
+        edges.append({"source": r["node"], "target": f"out{k}", "input": 0,
+                      "output": r["output"]})
     record = {"schema": SCHEMA, "nodes": nodes, "edges": edges}
     if extra:
         record.update(extra)

@@ -28,3 +28,6 @@ from . import nnet
 
 from . import random, shared_randomstreams
 from . import extra_ops
+from ..compiler.grad import Lop, Rop, grad
+from ..compiler.gradderived import hessian, jacobian
+from ..compiler.ops.gradflow import consider_constant, zero_grad

@@ -1,0 +1,194 @@
+"""FunctionGraph features the rewrites rely on: symbolic shapes and destroy tracking.
+
+:class:`ShapeFeature` gives each variable's shape as symbolic int64 scalars computed from the
+graph's input shapes through every op's ``infer_shape`` (a known static size is a constant),
+so a rewrite can replace ``x.shape`` by arithmetic on input shapes without computing ``x``.
+
+:class:`DestroyHandler` decides whether an op may overwrite an input in place: never a graph
+input (unless declared mutable), a constant, shared storage, a graph output, or a value that
+anything else still reads, directly or through a view.
+
+>>> from workbench import tensor as T
+>>> from workbench.compiler.fgraph import FunctionGraph
+>>> x = T.dmatrix('x')
+>>> fg = FunctionGraph([x], [T.exp(x).T], features=[ShapeFeature()])
+>>> out = fg.outputs[0]
+>>> [str(s) for s in fg.get_feature(ShapeFeature).shape_of(out)]
+['Shape_i{1}.0', 'Shape_i{0}.0']
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..fgraph import Feature, FunctionGraph, InconsistencyError
+from ..graph import Apply, Constant, Variable
+from ..types import TensorType
+
+
+class ShapeFeature(Feature):
+    """Symbolic shapes, computed on demand and remembered."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[Variable, tuple] = {}
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+
+    def on_prune(self, fgraph, node, reason):
+        for out in node.outputs:
+            self._shapes.pop(out, None)
+
+    def shape_of(self, var: Variable) -> tuple:
+        """``var``'s shape: one symbolic int64 scalar per dimension."""
+        found = self._shapes.get(var)
+        if found is not None:
+            return found
+        stack = [var]
+        while stack:
+            v = stack[-1]
+            if v in self._shapes:
+                stack.pop()
+                continue
+            node = v.owner
+            pending = [] if node is None else [i for i in node.inputs
+                                               if isinstance(i.type, TensorType)
+                                               and i not in self._shapes]
+            if pending and getattr(node.op, "infer_shape", None) is not None:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            self._compute(v)
+        return self._shapes[var]
+
+    def _compute(self, var: Variable) -> None:
+        node = var.owner
+        infer = None if node is None else getattr(node.op, "infer_shape", None)
+        if infer is not None:
+            in_shapes = [self._shapes.get(i) if isinstance(i.type, TensorType) else None
+                         for i in node.inputs]
+            try:
+                shapes = infer(node, in_shapes)
+            except Exception:  # noqa: BLE001 - an op that cannot say: fall back to reading it
+                shapes = None
+            if shapes is not None:
+                for out, shape in zip(node.outputs, shapes):
+                    if isinstance(out.type, TensorType):
+                        self._shapes[out] = self._normalize(out, shape)
+                if var in self._shapes:
+                    return
+        self._shapes[var] = self._read_shape(var)
+
+    def _normalize(self, var: Variable, shape: Any) -> tuple:
+        from ...tensor.basic import as_tensor_variable, cast, constant
+
+        items = []
+        for axis, s in enumerate(shape):
+            static = var.type.shape[axis]
+            if static is not None:
+                items.append(constant(static, dtype="int64"))
+                continue
+            if isinstance(s, (int,)) or hasattr(s, "__index__") and not isinstance(s, Variable):
+                items.append(constant(int(s), dtype="int64"))
+                continue
+            s = as_tensor_variable(s)
+            items.append(s if s.dtype == "int64" else cast(s, "int64"))
+        return tuple(items)
+
+    def _read_shape(self, var: Variable) -> tuple:
+        from ...tensor.basic import constant
+        from ..ops.shape import Shape_i
+
+        return tuple(constant(s, dtype="int64") if s is not None else Shape_i(i)(var)
+                     for i, s in enumerate(var.type.shape))
+
+
+def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
+    """The graph's ShapeFeature, attached on first use."""
+    feature = fgraph.get_feature(ShapeFeature)
+    if feature is None:
+        feature = ShapeFeature()
+        fgraph.attach_feature(feature)
+    return feature
+
+
+class DestroyHandler(Feature):
+    """Keeps in-place ops safe. ``mutable`` lists the graph inputs that may be overwritten."""
+
+    def __init__(self, mutable: Any = ()) -> None:
+        self.mutable = {id(v) for v in mutable}
+        self.destroyers: dict[Apply, None] = {}
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+        self.destroyers = {n: None for n in fgraph.apply_nodes if n.op.destroy_map}
+
+    def on_import(self, fgraph, node, reason):
+        if node.op.destroy_map:
+            self.destroyers[node] = None
+
+    def on_prune(self, fgraph, node, reason):
+        self.destroyers.pop(node, None)
+
+    def storage_root(self, var: Variable) -> Variable:
+        """The variable whose memory ``var`` views (itself when it owns its memory)."""
+        while var.owner is not None:
+            op = var.owner.op
+            viewed = op.view_map.get(var.index) or op.destroy_map.get(var.index)
+            if not viewed:
+                break
+            var = var.owner.inputs[viewed[0]]
+        return var
+
+    def is_protected(self, var: Variable) -> bool:
+        """Whether ``var``'s memory must not be overwritten."""
+        root = self.storage_root(var)
+        if isinstance(root, Constant) or hasattr(root, "container"):
+            return True
+        if root.owner is None:
+            return id(root) not in self.mutable
+        return False
+
+    def can_destroy(self, node: Apply, i: int) -> bool:
+        """Whether ``node`` may overwrite its input ``i``: the memory is not protected, and
+        no other node and no graph output reads it, nor any view of it."""
+        var = node.inputs[i]
+        if self.is_protected(var):
+            return False
+        fg = self.fgraph
+        # walk down from the memory's owner through every view of it: only `node` may read
+        root = self.storage_root(var)
+        stack = [root]
+        seen = set()
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            for client, j in fg.clients.get(v, ()):
+                if client == "output":
+                    return False
+                if client is node:
+                    continue
+                op = client.op
+                views = [o for o, ins in list(op.view_map.items()) + list(op.destroy_map.items())
+                         if j in ins]
+                if not views:
+                    return False  # another reader of the same memory
+                # a view is fine only if nothing reads it: follow it
+                stack.extend(client.outputs[o] for o in views)
+        return True
+
+    def validate(self, fgraph: FunctionGraph) -> None:
+        """No two destroyers of one memory; nothing protected destroyed."""
+        destroyed: dict[int, Apply] = {}
+        for node in self.destroyers:
+            for _, ins in node.op.destroy_map.items():
+                for i in ins:
+                    root = self.storage_root(node.inputs[i])
+                    if self.is_protected(node.inputs[i]):
+                        raise InconsistencyError(f"{node.op} would overwrite {root}, which is "
+                                                 f"an input, a constant or shared storage")
+                    other = destroyed.setdefault(id(root), node)
+                    if other is not node:
+                        raise InconsistencyError(f"{node.op} and {other.op} both overwrite "
+                                                 f"{root}")
