@@ -24,8 +24,10 @@ def test_pp_named_intermediate_and_function():
     h = T.exp(x)
     h.name = "h"
     assert theano.pp(h * x) == "(h * x)"
-    f = theano.function([x], h * x)
+    f = theano.function([x], h * x, mode="FAST_COMPILE")
     assert theano.pp(f) == "(h * x)"  # the compiled graph keeps the user's names
+    fused = theano.function([x], h * x)  # one fused loop, printed as its expression
+    assert theano.pp(fused) == "(exp(x) * x)"
 
 
 def test_debugprint_tree_and_shared_nodes():
@@ -43,7 +45,7 @@ def test_debugprint_tree_and_shared_nodes():
 
 def test_debugprint_function_shows_order_and_types():
     x, y = T.dmatrices("x", "y")
-    f = theano.function([x, y], T.exp(x) + y)
+    f = theano.function([x, y], T.exp(x) + y, mode="FAST_COMPILE")
     text = theano.debugprint(f, print_type=True, file="str")
     first = text.splitlines()[0]
     assert "Elemwise{add}" in first and "<TensorType(float64, matrix)>" in first

@@ -165,12 +165,12 @@ def test_linker_and_allow_gc_flags():
     x = T.dvector('x')
     y = T.exp(x) + 1
     with theano.config.change_flags(allow_gc=False, linker='c|py'):
-        f = function([x], y * 2)
+        f = function([x], y * 2, mode="FAST_COMPILE")
         assert f([0.0]).tolist() == [4.0]
         # intermediates are kept when allow_gc is off
         assert any(cell[0] is not None for var, cell in f.vm.storage.items()
                    if var.owner is not None and var not in f.maker.fgraph.outputs)
-    g = function([x], y * 2)
+    g = function([x], y * 2, mode="FAST_COMPILE")
     g([0.0])
     assert all(cell[0] is None for var, cell in g.vm.storage.items()
                if var.owner is not None and var not in g.maker.fgraph.outputs)

@@ -38,6 +38,23 @@ def _scalar_name(node: Apply) -> str | None:
     return getattr(node.op.scalar_op, "name", None)
 
 
+def _composite_text(composite: Any, args: list[str]) -> str:
+    """A fused loop printed as the expression it computes, over its inputs' texts."""
+    values = list(args)
+    for op, idx in composite.program:
+        operands = [values[i] for i in idx]
+        name = getattr(op, "name", str(op))
+        if name == "composite":
+            values.append(_composite_text(op, operands))
+        elif name in _INFIX and len(operands) == 2:
+            values.append(f"({operands[0]} {_INFIX[name][0]} {operands[1]})")
+        elif name in _PREFIX:
+            values.append(f"({_PREFIX[name]}{operands[0]})")
+        else:
+            values.append(f"{name}({', '.join(operands)})")
+    return values[-1]
+
+
 def _index_text(node: Apply, args: list[str]) -> str | None:
     """``x[1:, i]`` for basic indexing: the op prints its index with ``$`` for each
     symbolic part, which the node's other inputs fill in order."""
@@ -115,6 +132,8 @@ def _pp(var: Variable, outer_prec: int, memo: dict) -> str:
 
 def _pp_node(var: Variable, node: Apply, outer_prec: int, memo: dict) -> str:
     name = _scalar_name(node)
+    if name == "composite":
+        return _composite_text(node.op.scalar_op, [_pp(i, 0, memo) for i in node.inputs])
     if name in _INFIX and len(node.inputs) == 2:
         sym, prec = _INFIX[name]
         left = _pp(node.inputs[0], prec, memo)

@@ -125,7 +125,10 @@ def test_in_borrow_and_mutable_are_accepted():
     v = T.dvector("v")
     f = workbench.function([In(v, borrow=True, mutable=True)], v + 1)
     arr = np.ones(2)
-    np.testing.assert_array_equal(f(arr), [2.0, 2.0])
+    np.testing.assert_array_equal(f(arr), [2.0, 2.0])  # mutable: arr may be overwritten
+    kept = workbench.function([In(v)], v + 1)
+    arr = np.ones(2)
+    np.testing.assert_array_equal(kept(arr), [2.0, 2.0])
     np.testing.assert_array_equal(arr, [1.0, 1.0])
     assert In(v).mutable is False and In(v, mutable=True).mutable is True
     with pytest.raises(TypeError, match="symbolic variable"):
@@ -345,10 +348,13 @@ def test_copy_swap_and_delete_updates():
 
 def test_maker_fgraph_toposort():
     x = T.dvector("x")
-    f = workbench.function([x], T.exp(x) + 1)
+    f = workbench.function([x], T.exp(x) + 1, mode="FAST_COMPILE")
     nodes = f.maker.fgraph.toposort()
     assert [str(n.op) for n in nodes] == ["Elemwise{exp}", "Elemwise{add}"]
     assert f.maker.compile_time >= 0 and len(f.maker.inputs) == 1
+    fused = workbench.function([x], T.exp(x) + 1)  # FAST_RUN fuses the two loops
+    assert [str(n.op) for n in fused.maker.fgraph.toposort()] == [
+        "Elemwise{Composite{add(exp(i0), i1)}}"]
 
 
 def test_trust_input_skips_checks():

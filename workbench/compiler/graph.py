@@ -208,7 +208,11 @@ class Op:
         return type(self) is type(other) and self._props() == other._props()
 
     def __hash__(self) -> int:
-        return hash((type(self), self._props()))
+        # ops do not change once made; merging and rewriting hash them constantly
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = self.__dict__["_hash"] = hash((type(self), self._props()))
+        return cached
 
     def __str__(self) -> str:
         if self.__props__:

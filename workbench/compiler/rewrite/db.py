@@ -38,10 +38,14 @@ def tracks_key(op_or_class: Any) -> Any:
 
 
 def node_keys(node: Apply) -> tuple:
-    """Every key a node matches: its own key, and its op's class (and base classes)."""
-    keys = [tracks_key(node.op)]
-    keys.extend(type(node.op).__mro__)
-    return tuple(keys)
+    """Every key a node matches: its own key, and its op's class (and base classes).
+    Remembered on the op, which never changes."""
+    op = node.op
+    keys = op.__dict__.get("_rewrite_keys")
+    if keys is None:
+        keys = (tracks_key(op),) + type(op).__mro__
+        op.__dict__["_rewrite_keys"] = keys
+    return keys
 
 
 class NodeRewriter:
