@@ -13,7 +13,7 @@ import numpy as np
 import workbench
 from workbench.gradient import Lop, Rop, verify_grad
 
-from .opcheck import symbolic_like
+from opcheck import symbolic_like
 
 
 def check_rop_lop(build: Callable[..., Any], *values: Any, wrt: Sequence[int] | None = None,

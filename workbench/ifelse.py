@@ -71,6 +71,56 @@ class IfElse(Op):
             shapes.append(tuple(switch(node.inputs[0], a, b) for a, b in zip(then_s, else_s)))
         return shapes
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # output i comes from then value i or else value i; the condition only picks which
+        # (its derivative is zero almost everywhere and undefined at the switch point)
+        n = self.n_outs
+        rows = [[False] * n]
+        for side in range(2):
+            rows += [[j == i for j in range(n)] for i in range(n)]
+        return rows
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """Output i's gradient goes to the value of the branch taken, zeros to the other;
+        both are lazy conditionals on the same condition, so the gradient graph computes
+        only what the forward pass took."""
+        from .compiler.gradtypes import disconnected_type, is_disconnected
+        from .tensor.alloc import zeros_like
+
+        n = self.n_outs
+        condition, then_vals, else_vals = inputs[0], inputs[1:1 + n], inputs[1 + n:]
+        live = [i for i in range(n) if not is_disconnected(output_grads[i])]
+        then_grads = [disconnected_type() for _ in range(n)]
+        else_grads = [disconnected_type() for _ in range(n)]
+        if live:
+            grads = [output_grads[i] for i in live]
+            # zeros in the gradient's dtype: both branches of an IfElse must have one type
+            then_zeros = [zeros_like(then_vals[i], dtype=g.dtype) for i, g in zip(live, grads)]
+            else_zeros = [zeros_like(else_vals[i], dtype=g.dtype) for i, g in zip(live, grads)]
+            to_then = IfElse(len(live)).make_node(condition, *grads, *then_zeros).outputs
+            to_else = IfElse(len(live)).make_node(condition, *else_zeros, *grads).outputs
+            for k, i in enumerate(live):
+                then_grads[i], else_grads[i] = to_then[k], to_else[k]
+        return [disconnected_type()] + then_grads + else_grads
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from .tensor.alloc import zeros_like
+        from .tensor.basic import cast
+
+        n = self.n_outs
+        results = []
+        for i in range(n):
+            then_x, else_x = inputs[1 + i], inputs[1 + n + i]
+            then_v, else_v = eval_points[1 + i], eval_points[1 + n + i]
+            if then_v is None and else_v is None:
+                results.append(None)
+                continue
+            # a branch without a tangent is constant: zero tangent, in the branches' dtype
+            then_v = zeros_like(then_x) if then_v is None else cast(then_v, then_x.dtype)
+            else_v = zeros_like(else_x) if else_v is None else cast(else_v, else_x.dtype)
+            results.append(IfElse(1).make_node(inputs[0], then_v, else_v).outputs[0])
+        return results
+
 
 def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None = None
            ) -> Variable | list[Variable]:

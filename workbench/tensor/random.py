@@ -105,6 +105,30 @@ class RandomFunction(Op):
         output_storage[0][0] = rng
         output_storage[1][0] = np.asarray(sample, dtype=self.dtype)
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # outputs (new state, sample): the state only advances the generator, and the size
+        # is a shape; neither is something a sample can be differentiated with respect to
+        return [[True, False], [False, False]] + [[False, True] for _ in node.inputs[2:]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """As Theano's random ops: no gradient through a draw with respect to the
+        distribution's parameters (undefined); state and size are disconnected. An integer
+        sample (binomial, poisson, ...) carries no gradient at all, so its parameters are
+        disconnected too."""
+        from ..compiler.gradtypes import disconnected_type, grad_undefined, is_disconnected
+
+        rng, size, *params = inputs
+        grads = [disconnected_type(), disconnected_type()]
+        for k, p in enumerate(params, start=2):
+            if is_disconnected(output_grads[1]):
+                grads.append(disconnected_type())
+            else:
+                grads.append(grad_undefined(
+                    self, k, p, "a random sample is not a differentiable function of the "
+                    "distribution's parameters (reparameterize, e.g. avg + std * "
+                    "normal(0, 1), to differentiate through the draw)"))
+        return grads
+
 
 def _size_variable(size: Any, ndim: int | None) -> tuple[Variable, int]:
     if size is None or (isinstance(size, (tuple, list)) and len(size) == 0 and ndim):

@@ -14,9 +14,55 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Apply, Constant, Op
-from ..types import TensorType
+from ..graph import Apply, Constant, Op, Variable
+from ..gradtypes import disconnected_type, is_disconnected
+from ..types import DISCRETE_DTYPES, TensorType
 from .shape import ShapeError, as_int_scalar, static_int
+
+
+def sum_to_shape_of(grad: Variable, value: Variable) -> Variable:
+    """``grad``, the gradient of ``value`` broadcast (as NumPy does) to ``grad``'s shape,
+    summed back to ``value``'s shape: over the dimensions broadcasting added on the left,
+    and over each dimension where ``value`` has size 1 and ``grad`` does not.
+
+    A dimension whose sizes are not known before run time may or may not have been
+    broadcast; there ``grad`` is reshaped to ``(m, n // m)`` (``m`` the value's size, ``n``
+    the broadcast one) and summed over the second part, which is right in both cases.
+
+    >>> import numpy as np
+    >>> from workbench import tensor as T
+    >>> g, v = T.dmatrix('g'), T.dmatrix('v')
+    >>> sum_to_shape_of(g, v).eval({g: np.ones((2, 3)), v: np.ones((1, 3))}).tolist()
+    [[2.0, 2.0, 2.0]]
+    """
+    from ...tensor import math as tm
+    from ...tensor.reduce import sum as tsum
+    from ...tensor.shape import _dim, reshape
+
+    lead = grad.ndim - value.ndim
+    if lead < 0:
+        raise ValueError(f"sum_to_shape_of: {grad.type} has fewer dimensions than "
+                         f"{value.type}")
+    if lead:
+        grad = tsum(grad, axis=tuple(range(lead)))
+    vshape, gshape = value.type.shape, grad.type.shape
+    sure = tuple(d for d in range(value.ndim) if vshape[d] == 1 and gshape[d] != 1)
+    if sure:
+        grad = tsum(grad, axis=sure, keepdims=True)
+    unsure = [d for d in range(value.ndim)
+              if vshape[d] is None and grad.type.shape[d] != 1 and d not in sure]
+    if not unsure:
+        return grad
+    new_shape: list = []
+    for d in range(value.ndim):
+        if d in unsure:
+            m, n = _dim(value, d), _dim(grad, d)
+            new_shape += [m, tm.int_div(n, tm.maximum(m, 1))]
+        else:
+            new_shape.append(_dim(grad, d))
+    split = reshape(grad, new_shape)
+    # the second part of the d-th unsure dimension sits at d + (its rank among them) + 1
+    return tsum(split, axis=tuple(d + k + 1 for k, d in enumerate(unsure)))
 
 
 class Alloc(Op):
@@ -66,6 +112,23 @@ class Alloc(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         static = node.outputs[0].type.shape
         return [tuple(s if s is not None else v for s, v in zip(static, node.inputs[1:]))]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        value, *shape = inputs
+        (g,) = output_grads
+        sizes = [disconnected_type() for _ in shape]
+        if is_disconnected(g):
+            return [disconnected_type()] + sizes
+        # each element of the value was copied to every position it broadcast to
+        return [sum_to_shape_of(g, value)] + sizes
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], *inputs[1:])]
 
 
 class ARange(Op):
@@ -117,6 +180,35 @@ class ARange(Op):
             length = cast(tm.ceil(tm.true_div(tm.sub(stop, start), step)), "int64")
         return [(tm.maximum(length, 0),)]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # Integer ranges have no gradient; ``stop`` only sets the length (as in Theano).
+        connected = self.dtype not in DISCRETE_DTYPES
+        return [[connected], [False], [connected]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.reduce import sum as tsum
+        from ...tensor.shape import _dim
+
+        (g,) = output_grads
+        if self.dtype in DISCRETE_DTYPES or is_disconnected(g):
+            return [disconnected_type()] * 3
+        # out[i] = start + i * step
+        positions = ARange(self.dtype)(0, _dim(outputs[0], 0), 1)
+        return [tsum(g), disconnected_type(), tsum(g * positions)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ...tensor.alloc import zeros_like
+        from ...tensor.shape import _dim
+
+        start, _, step = eval_points
+        if self.dtype in DISCRETE_DTYPES or (start is None and step is None):
+            return [None]
+        out = self.make_node(*inputs).outputs[0]
+        tangent = zeros_like(out) if start is None else start + zeros_like(out)
+        if step is not None:
+            tangent = tangent + ARange(self.dtype)(0, _dim(out, 0), 1) * step
+        return [tangent]
+
 
 def _arange_length(start: np.ndarray, stop: np.ndarray, step: np.ndarray) -> int:
     """The length of ``numpy.arange(start, stop, step)``, computed as NumPy does."""
@@ -156,6 +248,13 @@ class Eye(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         static = node.outputs[0].type.shape
         return [tuple(s if s is not None else v for s, v in zip(static, node.inputs[:2]))]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # the integer shape and offset only say where the ones go
+        return [[False], [False], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()] * 3
 
 
 class ExtractDiag(Op):
@@ -206,6 +305,44 @@ class ExtractDiag(Op):
                                                                 shape[self.axis2])
         return [tuple(rest) + (length,)]
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()]
+        return [diagonal_scatter(inputs[0], g, self.offset, self.axis1, self.axis2)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0])]
+
+
+def diagonal_scatter(x: Variable, diag: Variable, offset: int, axis1: int, axis2: int
+                     ) -> Variable:
+    """Zeros like ``x`` with ``diag`` (laid out as :class:`ExtractDiag` gives it: the
+    other axes in order, then the diagonal) on the diagonal ``offset`` of ``axis1`` and
+    ``axis2``; the transpose of ``ExtractDiag``, for any shape.
+
+    >>> from workbench import tensor as T
+    >>> x, d = T.dmatrix('x'), T.dvector('d')
+    >>> diagonal_scatter(x, d, 1, 0, 1).eval({x: [[0.0] * 3] * 2, d: [1.0, 2.0]}).tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]
+    """
+    from ...tensor.alloc import zeros_like
+    from ...tensor.shape import _dim
+    from ...tensor.subtensor import inc_subtensor
+
+    steps = ARange("int64")(0, _dim(diag, diag.ndim - 1), 1)
+    index: list = [slice(None)] * x.ndim
+    index[axis1] = steps - offset if offset < 0 else steps
+    index[axis2] = steps + offset if offset > 0 else steps
+    # NumPy puts the indexed (diagonal) dimension where the two advanced indices stand when
+    # they are neighbours, else first
+    where = min(axis1, axis2) if abs(axis1 - axis2) == 1 else 0
+    rest = list(range(diag.ndim - 1))
+    order = rest[:where] + [diag.ndim - 1] + rest[where:]
+    if order != list(range(diag.ndim)):
+        diag = diag.dimshuffle(*order)
+    return inc_subtensor(zeros_like(x)[tuple(index)], diag)
+
 
 class AllocDiag(Op):
     """``numpy.diag(v, offset)`` for a vector ``v``: a square matrix with ``v`` on the
@@ -234,6 +371,15 @@ class AllocDiag(Op):
 
         size = tm.add(input_shapes[0][0], abs(self.offset))
         return [(size, size)]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()]
+        return [ExtractDiag(self.offset, 0, 1)(g)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0])]
 
 
 class Repeat(Op):
@@ -305,6 +451,46 @@ class Repeat(Op):
         shape = list(xshape)
         shape[self.axis] = static[self.axis] if static[self.axis] is not None else length
         return [tuple(shape)]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        x, repeats = inputs
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()] * 2
+        return [unrepeat(x, repeats, g, self.axis), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
+
+
+def unrepeat(x: Variable, repeats: Variable, g: Variable, axis: int | None) -> Variable:
+    """The gradient of ``repeat(x, repeats, axis)``: each element of ``x`` gets the sum of
+    ``g`` over its copies.
+
+    >>> from workbench import tensor as T
+    >>> x, g = T.dvector('x'), T.dvector('g')
+    >>> r = T.constant([1, 2])
+    >>> unrepeat(x, r, g, 0).eval({x: [0.0, 0.0], g: [1.0, 2.0, 3.0]}).tolist()
+    [1.0, 5.0]
+    """
+    from ...tensor.alloc import zeros_like
+    from ...tensor.reduce import sum as tsum
+    from ...tensor.shape import _dim, _dims, flatten, reshape
+    from ...tensor.subtensor import inc_subtensor
+
+    if axis is None:
+        return reshape(unrepeat(flatten(x), repeats, g, 0), _dims(x))
+    if repeats.ndim == 0:
+        # the copies of element i are the run i*r .. i*r + r - 1: sum each run
+        dims = _dims(g)
+        dims[axis:axis + 1] = [_dim(x, axis), repeats]
+        return tsum(reshape(g, dims), axis=axis + 1)
+    # one count per element (or a single count): result position p came from source[p]
+    source = Repeat(None)(ARange("int64")(0, _dim(x, axis), 1), repeats)
+    return inc_subtensor(zeros_like(x)[(slice(None),) * axis + (source,)], g)
 
 
 def _static_size(shape: tuple) -> int | None:

@@ -49,6 +49,17 @@ def _store(output_storage: list, value: object, dtype: str) -> None:
     output_storage[0][0] = np.asarray(value, dtype=dtype)
 
 
+def _bilinear_tangent(op: Op, inputs: list, eval_points: list) -> Variable | None:
+    """The tangent of a product bilinear in its two operands: ``op(da, b) + op(a, db)``,
+    leaving out the terms whose operand has no tangent."""
+    a, b = inputs
+    da, db = eval_points
+    terms = ([op(da, b)] if da is not None else []) + ([op(a, db)] if db is not None else [])
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
 class Dot(Op):
     """``numpy.dot`` of 1-d or 2-d operands: vector·vector (a scalar), matrix·vector,
     vector·matrix, matrix·matrix.
@@ -77,6 +88,26 @@ class Dot(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         sa, sb = input_shapes
         return [tuple(sa[:-1]) + tuple(sb[1:])]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """For ``out = a·b``: ``ga = g·bᵀ`` and ``gb = aᵀ·g``, with a vector operand or
+        output standing in for a row or column (so two vectors give ``g*b`` and ``g*a``)."""
+        a, b = inputs
+        (g,) = output_grads
+        if a.ndim == 1 and b.ndim == 1:
+            return [g * b, g * a]
+        if a.ndim == 2 and b.ndim == 1:
+            return [_dot(g.dimshuffle(0, "x"), b.dimshuffle("x", 0)), _dot(g, a)]
+        if a.ndim == 1 and b.ndim == 2:
+            return [_dot(b, g), _dot(a.dimshuffle(0, "x"), g.dimshuffle("x", 0))]
+        return [_dot(g, b.T), _dot(a.T, g)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Bilinear: ``d(a·b) = da·b + a·db``."""
+        return [_bilinear_tangent(self, inputs, eval_points)]
+
+
+_dot = Dot()
 
 
 def normalize_tensordot_axes(axes: object, a_ndim: int, b_ndim: int
@@ -167,6 +198,34 @@ class TensorDot(Op):
         free_a, free_b = self._free(len(sa), len(sb))
         return [tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b)]
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """Each operand's gradient contracts ``g`` with the other operand over that
+        operand's free axes; a transpose then puts the axes back in the operand's order."""
+        from ...tensor.shape import transpose
+
+        a, b = inputs
+        (g,) = output_grads
+        axes_a, axes_b = self.axes
+        free_a, free_b = self._free(a.ndim, b.ndim)
+        n_free_a = len(free_a)
+        # g · b over b's free axes: a's free axes, then a's contracted ones in the order of
+        # the b axes they pair with (tensordot keeps the remaining axes in order)
+        ga = TensorDot((tuple(range(n_free_a, g.ndim)), tuple(free_b)))(g, b)
+        order_b = sorted(axes_b)
+        pos_a = [free_a.index(k) if k in free_a
+                 else n_free_a + order_b.index(axes_b[axes_a.index(k)]) for k in range(a.ndim)]
+        # a · g over a's free axes: b's contracted axes (in the order of the a axes they pair
+        # with), then b's free axes
+        gb = TensorDot((tuple(free_a), tuple(range(n_free_a))))(a, g)
+        order_a = sorted(axes_a)
+        pos_b = [len(axes_a) + free_b.index(k) if k in free_b
+                 else order_a.index(axes_a[axes_b.index(k)]) for k in range(b.ndim)]
+        return [transpose(ga, pos_a), transpose(gb, pos_b)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Bilinear: ``tensordot(da, b) + tensordot(a, db)``."""
+        return [_bilinear_tangent(self, inputs, eval_points)]
+
 
 class BatchedDot(Op):
     """Theano's batched dot of operands of ndim >= 2: ``out[i] = numpy.dot(a[i], b[i])``
@@ -225,6 +284,35 @@ class BatchedDot(Op):
         b_axis = self._contracted_b_axis(len(sb))
         return [(sa[0],) + tuple(sa[1:-1]) + tuple(
             s for i, s in enumerate(sb) if i not in (0, b_axis))]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """Batch by batch, the gradients of ``dot``: ``ga[i] = g[i]·b[i]ᵀ`` and
+        ``gb[i] = a[i]ᵀ·g[i]``, generalised to N-d batches with ``batched_tensordot``."""
+        from ...tensor.products import batched_tensordot
+
+        a, b = inputs
+        (g,) = output_grads
+        if a.ndim == 2 and b.ndim == 2:
+            # out[i] = a[i]·b[i], a scalar per batch
+            g_col = g.dimshuffle(0, "x")
+            return [g_col * b, g_col * a]
+        if a.ndim == 3 and b.ndim == 3:
+            return [self(g, b.dimshuffle(0, 2, 1)), self(a.dimshuffle(0, 2, 1), g)]
+        b_axis = self._contracted_b_axis(b.ndim)
+        b_rest = [k for k in range(1, b.ndim) if k != b_axis]
+        n_a = a.ndim - 2  # a's free axes, 1 .. a.ndim - 2, come first in out[i]
+        ga = batched_tensordot(g, b, [[1 + n_a + i for i in range(len(b_rest))], b_rest])
+        a_free = list(range(1, 1 + n_a))
+        gb = batched_tensordot(a, g, [a_free, a_free])  # (batch, contracted, b_rest...)
+        perm = [0] * b.ndim
+        perm[b_axis] = 1
+        for i, k in enumerate(b_rest):
+            perm[k] = 2 + i
+        return [ga, gb.dimshuffle(*perm)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Bilinear: ``batched_dot(da, b) + batched_dot(a, db)``."""
+        return [_bilinear_tangent(self, inputs, eval_points)]
 
 
 def _broadcast_dim(a: int | None, b: int | None) -> int | None:
@@ -295,6 +383,66 @@ class MatMul(Op):
         rows = (sa[-2],) if len(sa) >= 2 else ()
         cols = (sb[-1],) if len(sb) >= 2 else ()
         return [tuple(batch) + rows + cols]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """``ga = g @ bᵀ`` and ``gb = aᵀ @ g`` on operands promoted as ``numpy.matmul``
+        does (a vector ``a`` is a row, a vector ``b`` a column), each summed back over
+        the batch axes its operand was broadcast along."""
+        from ...tensor.products import matmul
+        from ...tensor.shape import expand_dims, squeeze, swapaxes
+
+        a, b = inputs
+        (g,) = output_grads
+        a2 = a.dimshuffle("x", 0) if a.ndim == 1 else a
+        b2 = b.dimshuffle(0, "x") if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:  # put back the row axis matmul dropped
+            g2 = expand_dims(g2, g2.ndim - 1 if b.ndim >= 2 else g2.ndim)
+        if b.ndim == 1:  # and the column axis
+            g2 = expand_dims(g2, g2.ndim)
+        ga = _sum_to_batch_shape(matmul(g2, swapaxes(b2, -1, -2)), a2)
+        gb = _sum_to_batch_shape(matmul(swapaxes(a2, -1, -2), g2), b2)
+        return [squeeze(ga, 0) if a.ndim == 1 else ga,
+                squeeze(gb, -1) if b.ndim == 1 else gb]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Bilinear: ``matmul(da, b) + matmul(a, db)``."""
+        return [_bilinear_tangent(self, inputs, eval_points)]
+
+
+def _sum_to_batch_shape(full: Variable, target: Variable) -> Variable:
+    """``full`` (a stack of matrices over the broadcast batch axes) summed back to the
+    batch axes of ``target``: the leading axes ``target`` lacks are summed away, and each
+    batch axis where ``target`` has size 1 is summed keeping the axis.
+
+    A batch axis whose size is not known before run time may be 1 (broadcast) or the full
+    size; reshaping it to ``(t, f // t)`` and summing the second part covers both cases.
+    """
+    from ...tensor.math import int_div, maximum
+    from ...tensor.reduce import sum as tsum
+    from ...tensor.shape import reshape, shape_i
+
+    lead = full.ndim - target.ndim
+    if lead:
+        full = tsum(full, axis=tuple(range(lead)))
+    batch = range(target.ndim - 2)
+    static_ones = [d for d in batch if target.type.shape[d] == 1 and full.type.shape[d] != 1]
+    if static_ones:
+        full = tsum(full, axis=tuple(static_ones), keepdims=True)
+    unknown = [d for d in batch if target.type.shape[d] is None and full.type.shape[d] != 1]
+    if not unknown:
+        return full
+    sizes: list = []
+    summed: list[int] = []
+    for d in range(full.ndim):
+        f = shape_i(full, d)
+        if d in unknown:
+            t = shape_i(target, d)
+            sizes += [t, int_div(f, maximum(t, 1))]
+            summed.append(len(sizes) - 1)
+        else:
+            sizes.append(f)
+    return tsum(reshape(full, sizes), axis=tuple(summed))
 
 
 __all__ = ["Dot", "TensorDot", "BatchedDot", "MatMul", "product_dtype",

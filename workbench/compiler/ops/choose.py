@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Apply, Op
+from ..graph import Apply, Op, Variable
+from ..gradtypes import disconnected_type, is_disconnected
 from ..types import INT_DTYPES, UINT_DTYPES, TensorType
 from .elemwise import broadcast_static_shapes
 
@@ -59,6 +60,61 @@ class Choose(Op):
             choices = choices[0]
         dtype = node.outputs[0].type.numpy_dtype
         output_storage[0][0] = np.asarray(np.choose(a, choices, mode=self.mode), dtype=dtype)
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # the index tensor picks; the values come from the choices
+        return [[False]] + [[True] for _ in node.inputs[1:]]
+
+    def _picked(self, a: Variable, n_choices: Any) -> Variable:
+        """``a`` as the choice numbers NumPy uses, after ``mode`` (int64)."""
+        from ...tensor import math as tm
+        from ...tensor.basic import cast
+
+        a = cast(a, "int64")
+        if self.mode == "wrap":
+            return tm.mod(a, n_choices)
+        if self.mode == "clip":
+            return tm.clip(a, 0, tm.sub(n_choices, 1))
+        return a
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor import math as tm
+        from ...tensor.reduce import sum as tsum
+        from ...tensor.shape import _dim
+        from .alloc import ARange, sum_to_shape_of
+
+        a, *choices = inputs
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type() for _ in inputs]
+        if not self.stacked:
+            picked = self._picked(a, len(choices))
+            # choice k gets the gradient where it was picked, summed where it broadcast
+            return [disconnected_type()] + [
+                sum_to_shape_of(tm.switch(tm.eq(picked, k), g, 0), c)
+                for k, c in enumerate(choices)]
+        (stack,) = choices
+        n = _dim(stack, 0)
+        picked = self._picked(a, n)
+        out_ndim = g.ndim
+        # one mask per choice, along a new first axis: (n, *output shape)
+        which = ARange("int64")(0, n, 1).dimshuffle(0, *["x"] * out_ndim)
+        spread = tm.switch(tm.eq(which, picked), g, 0)
+        # the output axes the stack lacks (broadcast on the left), then its own broadcasting
+        extra = out_ndim - (stack.ndim - 1)
+        if extra:
+            spread = tsum(spread, axis=tuple(range(1, 1 + extra)))
+        return [disconnected_type(), sum_to_shape_of(spread, stack)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        if all(e is None for e in eval_points[1:]):
+            return [None]
+        # linear in the choices: pick from their tangents
+        tangents = [zeros_like(c) if e is None else e
+                    for c, e in zip(inputs[1:], eval_points[1:])]
+        return [self(inputs[0], *tangents)]
 
 
 __all__ = ["Choose"]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Apply, Op
+from ..gradtypes import disconnected_type
 from ..types import TensorType
 
 
@@ -48,3 +49,21 @@ class BinCount(Op):
             raise ValueError(f"bincount: x holds a negative value ({x.min()})")
         out = np.bincount(x, weights, minlength=self.minlength or 0)
         output_storage[0][0] = out.astype(node.outputs[0].dtype, copy=False)
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # x holds integer labels: disconnected; the counts are linear in the weights
+        return [[False]] + [[True]] * (len(node.inputs) - 1)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """``out[v] = sum of weights[i] over x[i] == v``, so ``gweights[i] = g[x[i]]``."""
+        from ...tensor.basic import cast
+
+        (g,) = output_grads
+        x = inputs[0]
+        labels = cast(x, "int64") if x.dtype == "bool" else x  # a bool index would be a mask
+        return [disconnected_type()] + [g[labels] for _ in inputs[1:]]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear in the weights: the bincount of the weights' tangent."""
+        tangent = eval_points[1] if len(eval_points) > 1 else None
+        return [None if tangent is None else self(inputs[0], tangent)]

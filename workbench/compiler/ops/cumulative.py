@@ -77,6 +77,71 @@ class CumOp(Op):
         (shape,) = input_shapes
         return [flat_symbolic_shape(shape) if self.axis is None else tuple(shape)]
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """cumsum: the reversed running sum of ``g``. cumprod: ``gx[k] = sum over i >= k of
+        g[i] * (the product of x[:i+1] without x[k])``, exact with zeros too (see
+        :func:`_cumprod_grad`). ``axis=None`` differentiates the flattened input and
+        reshapes back."""
+        from ...tensor.shape import flatten, reshape
+
+        (x,), (out,), (g,) = inputs, outputs, output_grads
+        if self.axis is None:
+            flat = flatten(x, 1)
+            g_flat = _cum_grad(self.mode, flat, out, g, 0)
+            return [reshape(g_flat, _shape_of(x))]
+        return [_cum_grad(self.mode, x, out, g, self.axis % x.ndim)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """cumsum is linear: the tangent's running sum. cumprod: NotImplemented (grad.Rop
+        then builds J·v from L_op)."""
+        if self.mode != "add":
+            return NotImplemented
+        (tangent,) = eval_points
+        return [None if tangent is None else CumOp(self.axis, "add")(tangent)]
+
+
+def _shape_of(x: Any) -> list:
+    """``x``'s dimensions: ints where the static shape knows them, else symbolic."""
+    from ...tensor.shape import shape_i
+
+    return [s if s is not None else shape_i(x, i) for i, s in enumerate(x.type.shape)]
+
+
+def _reverse(x: Any, axis: int) -> Any:
+    return x[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _reverse_cumsum(x: Any, axis: int) -> Any:
+    """``out[k] = sum of x[i] for i >= k`` along ``axis``."""
+    return _reverse(CumOp(axis, "add")(_reverse(x, axis)), axis)
+
+
+def _cum_grad(mode: str, x: Any, out: Any, g: Any, axis: int) -> Any:
+    if mode == "add":
+        return _reverse_cumsum(g, axis)
+    return _cumprod_grad(x, out, g, axis)
+
+
+def _cumprod_grad(x: Any, out: Any, g: Any, axis: int) -> Any:
+    """The gradient of ``out = cumprod(x, axis)`` without dividing by zero.
+
+    Before the first zero along the axis, ``gx[k] = sum_{i>=k} g[i] out[i] / x[k]`` (``out``
+    is 0 from the first zero on, so later terms vanish, and ``x[k]`` is nonzero). At the
+    first zero, ``gx[k] = sum_{i>=k} g[i] out'[i]``, with ``out'`` the running product that
+    reads that one zero as 1. After it every product keeps that zero: 0. First derivatives
+    are exact everywhere; second derivatives are exact where ``x`` has no zero.
+    """
+    from ...tensor.math import and_, eq, switch
+
+    is_zero = eq(x, 0)
+    zeros_so_far = CumOp(axis, "add")(is_zero)
+    before_first = eq(zeros_so_far, 0)
+    first_zero = and_(is_zero, eq(zeros_so_far, 1))
+    before = _reverse_cumsum(g * out, axis) / switch(is_zero, 1, x)
+    skipping_it = CumOp(axis, "mul")(switch(first_zero, 1, x))
+    at_first = _reverse_cumsum(g * skipping_it, axis)
+    return switch(before_first, before, switch(first_zero, at_first, 0))
+
 
 class DiffOp(Op):
     """The ``n``-th discrete difference along ``axis``, ``numpy.diff``: that axis shrinks
@@ -129,3 +194,29 @@ class DiffOp(Op):
         if self.n:
             out[axis] = tm.maximum(tm.sub(shape[axis], self.n), 0)
         return [tuple(out)]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """``diff`` is linear; its adjoint is ``(-1)^n diff(g padded with n zeros on both
+        sides, n)``, cut to the input's length (which only matters when the input is
+        shorter than ``n`` and the output empty: the gradient is then zero)."""
+        from ...tensor.alloc import zeros
+        from ...tensor.join import join
+        from ...tensor.shape import shape_i
+
+        (x,), (g,) = inputs, output_grads
+        if self.n == 0:
+            return [g]
+        axis = self.axis % x.ndim
+        pad_shape = _shape_of(g)
+        pad_shape[axis] = self.n
+        pad = zeros(pad_shape, dtype=g.dtype)
+        gx = DiffOp(self.n, axis)(join(axis, pad, g, pad))
+        if self.n % 2:
+            gx = -gx
+        length = x.type.shape[axis] if x.type.shape[axis] is not None else shape_i(x, axis)
+        return [gx[(slice(None),) * axis + (slice(0, length),)]]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear: the difference of the tangent."""
+        (tangent,) = eval_points
+        return [None if tangent is None else self(tangent)]

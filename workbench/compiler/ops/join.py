@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..graph import Apply, Op, Variable
-from ..types import TensorType
+from ..gradtypes import disconnected_type, is_disconnected
+from ..types import DISCRETE_DTYPES, TensorType
 from .shape import ShapeError, as_int_scalar, static_vector_items, vector_items
 
 
@@ -55,6 +56,24 @@ class MakeVector(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [(len(node.inputs),)]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # an integer vector (a shape, most often) carries no gradient
+        return [[self.dtype not in DISCRETE_DTYPES] for _ in node.inputs]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (g,) = output_grads
+        if self.dtype in DISCRETE_DTYPES or is_disconnected(g):
+            return [disconnected_type() for _ in inputs]
+        return [g[i] for i in range(len(inputs))]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        if self.dtype in DISCRETE_DTYPES or all(e is None for e in eval_points):
+            return [None]
+        return [self(*[zeros_like(x) if e is None else e
+                       for x, e in zip(inputs, eval_points)])]
 
 
 def make_vector(*scalars: Any) -> Variable:
@@ -132,6 +151,37 @@ class Join(Op):
                 shape.append(s if s is not None else input_shapes[0][d])
         return [tuple(shape)]
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type() for _ in inputs]
+        # each input gets its own stretch of the gradient along the axis
+        return split_like(g, inputs, self.axis)
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        if all(e is None for e in eval_points):
+            return [None]
+        return [self(*[zeros_like(x) if e is None else e
+                       for x, e in zip(inputs, eval_points)])]
+
+
+def split_like(g: Variable, parts: list[Variable], axis: int) -> list[Variable]:
+    """``g`` cut along ``axis`` into pieces as long as each of ``parts`` is there (what
+    ``Join`` joined), a view each.
+
+    >>> from workbench import tensor as T
+    >>> a, b, g = T.dvector('a'), T.dvector('b'), T.dvector('g')
+    >>> _, gb = split_like(g, [a, b], 0)
+    >>> gb.eval({a: [0.0], b: [0.0, 0.0], g: [1.0, 2.0, 3.0]}).tolist()
+    [2.0, 3.0]
+    """
+    from ...tensor.shape import _as_shape_vector, _dim
+
+    sizes = _as_shape_vector([_dim(p, axis) for p in parts])
+    return Split(len(parts), axis).make_node(g, sizes).outputs
+
 
 class Split(Op):
     """``x`` cut along ``axis`` into ``len_splits`` pieces of the sizes in an int vector.
@@ -198,6 +248,24 @@ class Split(Op):
             shapes.append(tuple(shape))
         return shapes
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True] * self.len_splits, [False] * self.len_splits]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        if all(is_disconnected(g) for g in output_grads):
+            return [disconnected_type()] * 2
+        # a piece nothing depended on contributes zeros
+        pieces = [zeros_like(o) if is_disconnected(g) else g
+                  for o, g in zip(outputs, output_grads)]
+        return [Join(self.axis)(*pieces), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        if eval_points[0] is None:
+            return [None] * self.len_splits
+        return self.make_node(eval_points[0], inputs[1]).outputs
+
 
 class Roll(Op):
     """``numpy.roll(x, shift, axis)`` for a symbolic scalar ``shift``; ``axis=None`` rolls
@@ -223,4 +291,20 @@ class Roll(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [tuple(input_shapes[0])]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.math import neg
+
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()] * 2
+        # a permutation: the gradient rolls back the other way
+        return [self(g, neg(inputs[1])), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
+
 

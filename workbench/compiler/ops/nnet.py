@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Apply, Op, Variable
+from ..gradtypes import disconnected_type, is_disconnected
 from ..types import TensorType
 from .elemwise import Elemwise
 from .scalar import ScalarOp
@@ -81,7 +82,48 @@ def _ufs_c_expr() -> str:
 #: Theano's ``ultra_fast_sigmoid`` scalar op (a speed approximation, max error about 0.02)
 ultra_fast_sigmoid_scalar = ScalarOp("ultra_fast_sigmoid", 1, _ultra_fast_sigmoid,
                                      _ufs_c_expr(), _float_out)
-ultra_fast_sigmoid_op = Elemwise(ultra_fast_sigmoid_scalar)
+
+
+class UltraFastSigmoid(Elemwise):
+    """The elementwise ultra-fast sigmoid, with the exact derivative of the piecewise
+    approximation it computes (not the true sigmoid's ``s * (1 - s)``), so that the gradient
+    is the one of the function actually evaluated.
+
+    With ``h = |x| / 2`` the output is ``0.5 * (1 + sign(x) * z(h))``, hence
+    ``d/dx = 0.25 * z'(h)``: ``1.5 / (1 + h)**2`` below 1.7, the slope of the linear piece
+    below 3, and 0 on the flat tail. (The approximation jumps by about 0.009 at ``h = 1.7``;
+    the derivative there is the one-sided one.)
+
+    >>> from workbench import tensor as T
+    >>> x = T.dscalar('x')
+    >>> float(T.grad(ultra_fast_sigmoid_op(x), x).eval({x: 0.0}))
+    0.375
+    """
+
+    def __init__(self) -> None:
+        super().__init__(ultra_fast_sigmoid_scalar)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (x,), (g,) = inputs, output_grads
+        return [g * _ultra_fast_sigmoid_slope(x)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        (x,), (v,) = inputs, eval_points
+        return [None if v is None else v * _ultra_fast_sigmoid_slope(x)]
+
+
+def _ultra_fast_sigmoid_slope(x: Variable) -> Variable:
+    """The derivative of :func:`_ultra_fast_sigmoid` at ``x``, as a graph."""
+    from ... import tensor as T
+
+    half = T.abs(x) * 0.5
+    inner = 1.5 / T.sqr(1.0 + half)
+    # the linear piece's slope below 3, zero on the flat tail (cast keeps x's float dtype)
+    linear = T.cast(T.lt(half, 3.0), half.dtype) * 0.0458812946797165
+    return 0.25 * T.switch(T.lt(half, 1.7), inner, linear)
+
+
+ultra_fast_sigmoid_op = UltraFastSigmoid()
 
 
 # ---------------------------------------------------------------------------------------
@@ -127,6 +169,23 @@ class _SoftmaxBase(Op):
         return [tuple(input_shapes[0])]
 
 
+def softmax_jvp(s: Variable, v: Variable, axis: Any) -> Variable:
+    """``J v`` for the softmax ``s`` along ``axis``: ``s * (v - sum(s * v, axis))``.
+
+    The softmax Jacobian ``diag(s) - s sᵀ`` is symmetric, so this is also the
+    vector-Jacobian product ``Jᵀ v`` that the gradient needs.
+
+    >>> import numpy as np
+    >>> from workbench import tensor as T
+    >>> s, v = T.dvectors('s', 'v')
+    >>> softmax_jvp(s, v, -1).eval({s: [0.5, 0.5], v: [1.0, 0.0]}).tolist()
+    [0.25, -0.25]
+    """
+    from ... import tensor as T
+
+    return s * (v - T.sum(s * v, axis=axis, keepdims=True))
+
+
 class Softmax(_SoftmaxBase):
     """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple, or None for all axes),
     computed with the maximum subtracted first.
@@ -141,6 +200,15 @@ class Softmax(_SoftmaxBase):
         (x,) = inputs
         x = x.astype(node.outputs[0].type.dtype, copy=False)
         output_storage[0][0] = _softmax(x, self.axis)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        # d(cost)/dx = (g - sum(g * s)) * s, from the output itself: no recomputation
+        return [softmax_jvp(outputs[0], output_grads[0], self.axis)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        if eval_points[0] is None:
+            return [None]
+        return [softmax_jvp(self(inputs[0]), eval_points[0], self.axis)]
 
 
 class LogSoftmax(_SoftmaxBase):
@@ -157,6 +225,22 @@ class LogSoftmax(_SoftmaxBase):
         (x,) = inputs
         x = x.astype(node.outputs[0].type.dtype, copy=False)
         output_storage[0][0] = _log_softmax(x, self.axis)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ... import tensor as T
+
+        # y = x - logsumexp(x): dy/dx = I - softmax; exp(y) is the softmax, computed stably
+        (g,) = output_grads
+        return [g - T.sum(g, axis=self.axis, keepdims=True) * T.exp(outputs[0])]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ... import tensor as T
+
+        (v,) = eval_points
+        if v is None:
+            return [None]
+        s = Softmax(self.axis)(inputs[0])
+        return [v - T.sum(s * v, axis=self.axis, keepdims=True)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,6 +291,20 @@ def _pick(dist: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.take_along_axis(dist, labels.astype(np.intp)[..., None], axis=-1)[..., 0]
 
 
+def label_mask(labels: Variable, dist: Variable) -> Variable:
+    """A bool tensor shaped like ``dist``: True at ``[..., labels[...]]`` (each row's label).
+
+    >>> from workbench import tensor as T
+    >>> p, y = T.dmatrix('p'), T.lvector('y')
+    >>> label_mask(y, p).eval({p: [[0.5, 0.5]], y: [1]}).tolist()
+    [[False, True]]
+    """
+    from ... import tensor as T
+
+    classes = T.arange(T.shape_i(dist, dist.ndim - 1))
+    return T.eq(T.shape_padright(labels), classes)
+
+
 class CrossentropyCategorical1Hot(Op):
     """``-log(coding_dist[i, labels[i]])`` per row: the cross-entropy of a probability
     matrix against integer class labels (Theano's ``crossentropy_categorical_1hot``).
@@ -245,6 +343,32 @@ class CrossentropyCategorical1Hot(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [tuple(input_shapes[1])]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # the integer labels select an entry; the loss is not a function of them to derive
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ... import tensor as T
+
+        dist, labels = inputs
+        (g,) = output_grads
+        mask = label_mask(labels, dist)
+        # -g / p at the true class, 0 elsewhere; switch (not a product with the mask) keeps
+        # a zero probability at another class from turning 0 * inf into NaN
+        picked = T.sum(T.switch(mask, dist, 0), axis=-1)
+        return [T.switch(mask, T.shape_padright(-g / picked), 0), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ... import tensor as T
+
+        dist, labels = inputs
+        v = eval_points[0]
+        if v is None:
+            return [None]
+        mask = label_mask(labels, dist)
+        picked = T.sum(T.switch(mask, dist, 0), axis=-1)
+        return [-T.sum(T.switch(mask, v, 0), axis=-1) / picked]
 
 
 class CrossentropySoftmaxArgmax1HotWithBias(Op):
@@ -317,3 +441,40 @@ class CrossentropySoftmaxArgmax1HotWithBias(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         xshape = input_shapes[0]
         return [(xshape[0],), tuple(xshape), (xshape[0],)]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # x and b reach the loss and the softmax; the argmax is integer (piecewise constant)
+        # and the labels only select entries, so neither carries a gradient
+        values = [[True, True, False] for _ in node.inputs[:-1]]
+        return values + [[False, False, False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ... import tensor as T
+
+        _, sm, _ = outputs
+        g_nll, g_sm, _ = output_grads
+        terms = []
+        if not is_disconnected(g_nll):
+            # d nll / dz = softmax - onehot: from the stable softmax output, finite for any
+            # logits (no exp of a large number, no log of an underflowed 0)
+            onehot = T.cast(label_mask(inputs[-1], sm), sm.dtype)
+            terms.append(T.shape_padright(g_nll) * (sm - onehot))
+        if not is_disconnected(g_sm):
+            terms.append(softmax_jvp(sm, g_sm, -1))
+        dz = T.add(*terms) if len(terms) > 1 else terms[0] if terms else T.zeros_like(sm)
+        grads = [dz]
+        if len(inputs) == 3:
+            grads.append(T.sum(dz, axis=0))  # b is broadcast over the rows
+        return grads + [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ... import tensor as T
+
+        tangents = [v for v in eval_points[:-1] if v is not None]
+        if not tangents:
+            return [None, None, None]
+        dz = T.add(*tangents) if len(tangents) > 1 else tangents[0]
+        _, sm, _ = self.make_node(*inputs).outputs
+        onehot = T.cast(label_mask(inputs[-1], sm), sm.dtype)
+        d_nll = T.sum((sm - onehot) * dz, axis=-1)
+        return [d_nll, softmax_jvp(sm, dz, -1), None]

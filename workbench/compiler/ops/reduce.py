@@ -167,6 +167,112 @@ class CAReduce(Op):
         axes = _reduced_axes(self.axis, len(shape))
         return [tuple(s for i, s in enumerate(shape) if i not in axes)]
 
+    # -- differentiation ----------------------------------------------------------------
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # logical/bitwise folds give bool or int: no gradient flows through them (Theano)
+        return [[self.scalar_op not in _LOGICAL_OPS]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """Sum: the output gradient broadcast back over the reduced axes; Prod: the product
+        of the other elements (exact with zeros, see :func:`_prod_grad`); Max/Min: the
+        output gradient to every element equal to the extremum (Theano 1.0: ties all get
+        the full gradient). Other scalar ops: not implemented."""
+        from ..gradtypes import disconnected_type, grad_not_implemented
+
+        (x,), (out,), (g,) = inputs, outputs, output_grads
+        if self.scalar_op in _LOGICAL_OPS:
+            return [disconnected_type()]
+        axes = _reduced_axes(self.axis, x.ndim)
+        if self.scalar_op == scalar.add:
+            return [_sum_grad(x, g, axes)]
+        if self.scalar_op == scalar.mul:
+            if getattr(self, "no_zeros_in_input", False):
+                # the caller promised no zeros: Theano's p / x
+                return [_expand(g, axes) * _expand(out, axes) / x]
+            return [_prod_grad(x, g, axes)]
+        if self.scalar_op in (scalar.maximum, scalar.minimum):
+            return [_extremum_grad(x, out, g, axes)]
+        return [grad_not_implemented(self, 0, x, f"a reduction with {self.scalar_op} has no "
+                                     f"gradient; only add, mul, maximum and minimum do")]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Sums are linear: the tangent of the sum is the sum of the tangent. Other folds
+        return NotImplemented (grad.Rop then builds J·v from L_op)."""
+        if self.scalar_op != scalar.add:
+            return NotImplemented
+        (tangent,) = eval_points
+        if tangent is None:
+            return [None]
+        from ...tensor.basic import cast
+
+        out = Sum(axis=self.axis)(tangent)
+        return [out if self.dtype is None or out.dtype == self.dtype else cast(out, self.dtype)]
+
+
+#: folds whose result is bool/int by nature: disconnected for the gradient
+_LOGICAL_OPS = (scalar.and_, scalar.or_, scalar.xor)
+
+
+def _expand(var, axes: tuple[int, ...]):
+    """A reduction's output (or its gradient) with each reduced axis put back as a
+    broadcastable dimension, so that it lines up with the input."""
+    from ...tensor.shape import expand_dims
+
+    return expand_dims(var, axes) if axes else var
+
+
+def _shape_of(x) -> list:
+    """``x``'s dimensions: ints where the static shape knows them, else symbolic."""
+    from ...tensor.shape import shape_i
+
+    return [s if s is not None else shape_i(x, i) for i, s in enumerate(x.type.shape)]
+
+
+def _sum_grad(x, g, axes: tuple[int, ...]):
+    from ...tensor.alloc import alloc
+
+    return alloc(_expand(g, axes), *_shape_of(x))
+
+
+def _extremum_grad(x, out, g, axes: tuple[int, ...]):
+    from ...tensor.math import eq
+
+    # every element equal to the max (min) gets the whole gradient, as Theano 1.0 does
+    return eq(x, _expand(out, axes)) * _expand(g, axes)
+
+
+def _prod_grad(x, g, axes: tuple[int, ...]):
+    """The gradient of ``prod(x, axes)``: each element gets the product of the other
+    elements of its group, computed without dividing by zero.
+
+    With ``x_nz`` = x with zeros replaced by ones, ``p_nz`` = its product over the group and
+    ``nz`` = the number of zeros in the group:
+
+    - no zero: ``p_nz / x_nz`` (= p / x; no division by zero);
+    - one zero: ``p_nz`` at the zero, 0 elsewhere;
+    - two or more zeros: 0 everywhere.
+
+    The zeros of the one- and two-zero cases are written ``z * p_nz / x_nz`` and
+    ``(z - x) * p_nz``, where ``z`` (the sum of the group's zero entries) is 0 in value but
+    carries their derivative: the gradient of this gradient (the Hessian) is then exact
+    too, at zeros included.
+    """
+    from ...tensor.math import eq, switch
+    from ...tensor.reduce import prod
+    from ...tensor.reduce import sum as tsum
+
+    is_zero = eq(x, 0)
+    n_zeros = tsum(is_zero, axis=axes, keepdims=True)
+    x_nz = switch(is_zero, 1, x)
+    p_nz = prod(x_nz, axis=axes, keepdims=True, no_zeros_in_input=True)
+    z = tsum(switch(is_zero, x, 0), axis=axes, keepdims=True)
+    one_zero = switch(is_zero, p_nz, z * p_nz / x_nz)
+    two_zeros = switch(is_zero, (z - x) * p_nz, 0)
+    factor = switch(eq(n_zeros, 0), p_nz / x_nz,
+                    switch(eq(n_zeros, 1), one_zero,
+                           switch(eq(n_zeros, 2), two_zeros, 0)))
+    return _expand(g, axes) * factor
+
 
 class Sum(CAReduce):
     """The sum over ``axis`` (all axes when None).
@@ -319,6 +425,14 @@ class Argmax(Op):
         (shape,) = input_shapes
         axes = _reduced_axes(self.axis, len(shape))
         return [tuple(s for i, s in enumerate(shape) if i not in axes)]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[False]]  # an integer index: no gradient flows back (Theano)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ..gradtypes import disconnected_type
+
+        return [disconnected_type()]
 
 
 class Argmin(Argmax):

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Apply, Constant, Op, Variable
+from ..gradtypes import disconnected_type, is_disconnected
 from ..types import TensorType
 
 
@@ -126,6 +127,16 @@ class Shape(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [(node.inputs[0].ndim,)]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # an integer output: the values of x do not change it
+        return [[False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None]
+
 
 class Shape_i(Op):  # noqa: N801 - Theano's name
     """Dimension ``i`` of a tensor's shape, as an int64 scalar."""
@@ -151,6 +162,15 @@ class Shape_i(Op):  # noqa: N801 - Theano's name
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [()]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None]
 
 
 class Reshape(Op):
@@ -224,6 +244,22 @@ class Reshape(Op):
         rest = tm.int_div(size, tm.maximum(requested, 1))
         return [tuple(s if s is not None else tm.switch(tm.eq(item, -1), rest, item)
                       for s, item in zip(static, items))]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.shape import shape
+
+        x = inputs[0]
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()] * 2
+        # the same elements in the same (C) order: reshape the gradient back
+        return [Reshape(x.ndim)(g, shape(x)), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
 
 
 def _show(items: Sequence[int | None]) -> str:
@@ -316,6 +352,17 @@ class SpecifyShape(Op):
             shape[axis] = size
         return [tuple(shape)]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True]] + [[False]] * len(self.axes)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        (g,) = output_grads
+        sizes = [disconnected_type() for _ in self.axes]
+        return [disconnected_type() if is_disconnected(g) else g] + sizes
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [eval_points[0]]
+
 
 class Rebroadcast(Op):
     """``x`` unchanged with some dimensions marked broadcastable (size 1, checked at run
@@ -361,3 +408,16 @@ class Rebroadcast(Op):
             if broadcastable:
                 shape[axis] = 1
         return [tuple(shape)]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.shape import patternbroadcast
+
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()]
+        # the identity; the gradient takes the input's broadcast pattern back
+        return [patternbroadcast(g, inputs[0].broadcastable)]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0])]
+

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Apply, Op
+from ..gradtypes import disconnected_type
 from ..types import TensorType
 from .axes import normalize_axis
 
@@ -83,6 +84,18 @@ class Sort(_SortAlongAxis):
         (x,) = inputs
         output_storage[0][0] = np.sort(x, axis=self.axis, kind=self.kind)
 
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """Each output element came from one input element: ``g`` is scattered back
+        through the sorting permutation (``argsort`` of the input)."""
+        from ...tensor.shape import flatten, reshape
+
+        (x,), (g,) = inputs, output_grads
+        order = ArgSort(self.axis, self.kind)(x)
+        if self.axis is None:
+            flat = flatten(x, 1)
+            return [reshape(scatter_along_axis(flat, order, g, 0), _shape_of(x))]
+        return [scatter_along_axis(x, order, g, self.axis % x.ndim)]
+
 
 class ArgSort(_SortAlongAxis):
     """The int64 indices that sort the input along ``axis`` (``axis=None``: the flattened
@@ -100,6 +113,12 @@ class ArgSort(_SortAlongAxis):
         (x,) = inputs
         output_storage[0][0] = np.argsort(x, axis=self.axis, kind=self.kind).astype(
             np.int64, copy=False)
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[False]]  # integer indices: no gradient flows back (Theano)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
 
 
 class TopK(Op):
@@ -171,3 +190,46 @@ class TopK(Op):
         out = list(shape)
         out[axis] = constant(abs(self.kth), dtype="int64")
         return [tuple(out), tuple(out)]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True, False]]  # the values depend on x; the integer indices do not count
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """The values' gradient goes back to the positions they were taken from (the
+        indices output); the indices get none."""
+        (x,), (g_values, _) = inputs, output_grads
+        return [scatter_along_axis(x, outputs[1], g_values, self.axis % x.ndim)]
+
+
+def _shape_of(x: Any) -> list:
+    """``x``'s dimensions: ints where the static shape knows them, else symbolic."""
+    from ...tensor.shape import shape_i
+
+    return [s if s is not None else shape_i(x, i) for i, s in enumerate(x.type.shape)]
+
+
+def scatter_along_axis(x: Any, indices: Any, values: Any, axis: int) -> Any:
+    """Zeros shaped like ``x`` with ``values`` added at ``indices`` along ``axis``: the
+    adjoint of ``numpy.take_along_axis(x, indices, axis)``. ``indices`` and ``values``
+    have ``x``'s shape except along ``axis``.
+
+    >>> from workbench import tensor as T
+    >>> x, i, v = T.dmatrix('x'), T.lmatrix('i'), T.dmatrix('v')
+    >>> y = scatter_along_axis(x, i, v, 1)
+    >>> y.eval({x: [[0.0, 0.0, 0.0]], i: [[2, 0]], v: [[5.0, 7.0]]}).tolist()
+    [[7.0, 0.0, 5.0]]
+    """
+    from ...tensor.alloc import arange, zeros
+    from ...tensor.shape import shape_i
+    from ...tensor.subtensor import inc_subtensor
+
+    target = zeros(_shape_of(x), dtype=values.dtype)
+    # an index grid for every other axis, shaped to broadcast against ``indices``
+    index = []
+    for d in range(x.ndim):
+        if d == axis:
+            index.append(indices)
+        else:
+            grid = arange(shape_i(indices, d))
+            index.append(grid.dimshuffle(*["x" if k != d else 0 for k in range(x.ndim)]))
+    return inc_subtensor(target[tuple(index)], values)

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..graph import Apply, Op, Variable
+from ..gradtypes import disconnected_type, is_disconnected
 from ..types import INT_DTYPES, UINT_DTYPES, TensorType
 from .elemwise import broadcast_static_shapes
 
@@ -474,6 +475,29 @@ class _IndexOp(Op):
         return [_symbolic_shape(node.inputs[0], input_shapes[0], self.idx_list,
                                 node.inputs[1:], input_shapes[1:], self.advanced)]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # the index inputs choose positions; the values come from x alone
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def _writer(self, set_instead_of_inc: bool) -> "_IncOp":
+        """The (not in-place) op writing into the part of x this op reads."""
+        kind = AdvancedIncSubtensor if self.advanced else IncSubtensor
+        return kind(self.idx_list, set_instead_of_inc=set_instead_of_inc)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        x, *index = inputs
+        (g,) = output_grads
+        index_grads = [disconnected_type() for _ in index]
+        if is_disconnected(g):
+            return [disconnected_type()] + index_grads
+        # scattered back where it was read; a repeated advanced index adds up
+        return [self._writer(False)(zeros_like(x), g, *index)] + index_grads
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], *inputs[1:])]
+
 
 class Subtensor(_IndexOp):
     """Basic indexing ``x[idx]``: integers and slices (constant or symbolic), new axes.
@@ -556,6 +580,68 @@ class _IncOp(_IndexOp):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [tuple(input_shapes[0])]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def _reader(self) -> Op:
+        """The op reading the part of x this op writes."""
+        return (AdvancedSubtensor if self.advanced else Subtensor)(self.idx_list)
+
+    def _writer(self, set_instead_of_inc: bool) -> "_IncOp":
+        return type(self)(self.idx_list, set_instead_of_inc=set_instead_of_inc)
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from .alloc import sum_to_shape_of
+
+        x, y, *index = inputs
+        (g,) = output_grads
+        index_grads = [disconnected_type() for _ in index]
+        if is_disconnected(g):
+            return [disconnected_type(), disconnected_type()] + index_grads
+        region = self._reader()(g, *index)
+        if self.set_instead_of_inc:
+            # the old values of the part were overwritten: they get no gradient
+            gx = self._writer(True)(g, 0, *index)
+            if self._may_repeat(index):
+                # of the values written to one place, only the one NumPy kept counts
+                region = region * self._kept(g, region, index)
+        else:
+            gx = g
+        return [gx, sum_to_shape_of(region, y)] + index_grads
+
+    def _may_repeat(self, index: list) -> bool:
+        """Whether the index may name one position twice (an integer array)."""
+        return self.advanced and any(i.ndim > 0 and i.dtype != "bool" for i in index)
+
+    def _kept(self, like: Variable, region: Variable, index: list) -> Variable:
+        """A bool tensor of the shape of ``region``: True where the value set to that
+        position of the indexed part is the one that stays (the last of duplicates)."""
+        from ...tensor import math as tm
+        from ...tensor.alloc import alloc
+        from ...tensor.basic import constant
+        from ...tensor.shape import _dims, reshape
+        from .alloc import ARange
+
+        dims = _dims(region)
+        count = tm.mul(*dims) if dims else 1
+        ticket = reshape(ARange("int64")(0, count, 1), dims)
+        board = alloc(constant(-1, dtype="int64"), *_dims(like))
+        # write each position's ticket with the same op (the same NumPy assignment order)
+        # and read back which tickets survived
+        board = self._writer(True)(board, ticket, *index)
+        return tm.eq(self._reader()(board, *index), ticket)
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        x, y, *index = inputs
+        ex, ey = eval_points[:2]
+        if ex is None and ey is None:
+            return [None]
+        ex = zeros_like(x) if ex is None else ex
+        ey = zeros_like(y) if ey is None else ey
+        return [self._writer(self.set_instead_of_inc)(ex, ey, *index)]
+
 
 class IncSubtensor(_IncOp):
     """``x`` with ``x[idx]`` incremented by ``y`` (or set to it, ``set_instead_of_inc``),
@@ -620,6 +706,22 @@ class AdvancedSubtensor1(Op):
         x_shape, i_shape = input_shapes
         return [(i_shape[0],) + tuple(x_shape[1:])]
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor.alloc import zeros_like
+
+        x, ilist = inputs
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()] * 2
+        # rows picked several times get the sum of their gradients
+        return [AdvancedIncSubtensor1()(zeros_like(x), g, ilist), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
+
 
 class AdvancedIncSubtensor1(_IncOp):
     """``x`` with ``x[ilist]`` incremented by ``y`` (duplicates add up) or set to it.
@@ -647,6 +749,12 @@ class AdvancedIncSubtensor1(_IncOp):
 
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
         self._store(inputs, output_storage, inputs[2])
+
+    def _reader(self) -> Op:
+        return AdvancedSubtensor1()
+
+    def _writer(self, set_instead_of_inc: bool) -> "_IncOp":
+        return AdvancedIncSubtensor1(set_instead_of_inc=set_instead_of_inc)
 
 
 # ---------------------------------------------------------------------------------------
@@ -676,6 +784,16 @@ class CountNonzero(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [()]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # an integer count: moving the values a little does not change it
+        return [[False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None]
 
 
 class Nonzero(Op):
@@ -714,6 +832,16 @@ class Nonzero(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         count = CountNonzero()(node.inputs[0])
         return [(count,) if self.flat else _as_shape([node.inputs[0].ndim, count])]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        # integer positions: moving the values a little does not change them
+        return [[False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None]
 
 
 class Take(Op):
@@ -757,3 +885,34 @@ class Take(Op):
         if self.axis is None:
             return [i_shape]
         return [a_shape[:self.axis] + i_shape + a_shape[self.axis + 1:]]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from ...tensor import math as tm
+        from ...tensor.alloc import zeros_like
+        from ...tensor.shape import _dim, _dims, flatten, reshape
+        from ...tensor.subtensor import inc_subtensor
+
+        a, indices = inputs
+        (g,) = output_grads
+        if is_disconnected(g):
+            return [disconnected_type()] * 2
+        source = flatten(a) if self.axis is None else a
+        axis = 0 if self.axis is None else self.axis
+        # the positions actually read, as plain (possibly negative) indices
+        n = _dim(source, axis)
+        if self.mode == "wrap":
+            indices = tm.mod(indices, n)
+        elif self.mode == "clip":
+            indices = tm.clip(indices, 0, tm.sub(n, 1))
+        if self.axis is None:
+            flat = inc_subtensor(zeros_like(source)[flatten(indices)], flatten(g))
+            return [reshape(flat, _dims(a)), disconnected_type()]
+        read = (slice(None),) * axis + (indices,)
+        return [inc_subtensor(zeros_like(a)[read], g), disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
+

@@ -38,6 +38,21 @@ class ShapeFeature(Feature):
         for out in node.outputs:
             self._shapes.pop(out, None)
 
+    def on_change_input(self, fgraph, node, i, old, new, reason):
+        # The shapes remembered for what `node` computes, and for everything computed from
+        # it, may be expressions over the replaced value's graph, which is being pruned:
+        # forget them, or a rewrite importing such a shape would bring dead nodes back.
+        if node == "output":
+            return
+        stack = list(node.outputs)
+        while stack:
+            var = stack.pop()
+            if self._shapes.pop(var, None) is None:
+                continue  # not remembered: neither is anything computed from it
+            for client, _ in fgraph.clients.get(var, ()):
+                if client != "output":
+                    stack.extend(client.outputs)
+
     def shape_of(self, var: Variable) -> tuple:
         """``var``'s shape: one symbolic int64 scalar per dimension."""
         found = self._shapes.get(var)
@@ -178,8 +193,20 @@ class DestroyHandler(Feature):
                 stack.extend(client.outputs[o] for o in views)
         return True
 
+    def value_root(self, var: Variable) -> Variable:
+        """The value ``var`` is a view of (itself when it is no view). Unlike
+        :meth:`storage_root` this stops at a destroyer's output: that is a new value in the
+        same memory, which the next op of a chain may overwrite in turn."""
+        while var.owner is not None:
+            viewed = var.owner.op.view_map.get(var.index)
+            if not viewed:
+                break
+            var = var.owner.inputs[viewed[0]]
+        return var
+
     def validate(self, fgraph: FunctionGraph) -> None:
-        """No two destroyers of one memory; nothing protected destroyed."""
+        """No value overwritten twice; nothing protected overwritten; no value overwritten
+        while another node (or a graph output) still reads it."""
         destroyed: dict[int, Apply] = {}
         for node in self.destroyers:
             for _, ins in node.op.destroy_map.items():
@@ -188,7 +215,14 @@ class DestroyHandler(Feature):
                     if self.is_protected(node.inputs[i]):
                         raise InconsistencyError(f"{node.op} would overwrite {root}, which is "
                                                  f"an input, a constant or shared storage")
-                    other = destroyed.setdefault(id(root), node)
+                    # keyed by value, not memory: a chain of in-place ops, each overwriting
+                    # the previous one's result, is fine
+                    value = self.value_root(node.inputs[i])
+                    other = destroyed.setdefault(id(value), node)
                     if other is not node:
                         raise InconsistencyError(f"{node.op} and {other.op} both overwrite "
-                                                 f"{root}")
+                                                 f"{value}")
+                    if not self.can_destroy(node, i):
+                        # e.g. a merge after the in-place pass gave the value another reader
+                        raise InconsistencyError(f"{node.op} would overwrite {node.inputs[i]}, "
+                                                 f"which something else still reads")

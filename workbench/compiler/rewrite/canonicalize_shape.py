@@ -1,0 +1,105 @@
+"""Shapes from input shapes: ``Shape_i(x)`` and ``Shape(x)`` of a computed ``x`` become
+expressions on the shapes the graph already has (``shape_feature(fgraph).shape_of``), so that
+``T.exp(x).shape`` does not need ``exp`` computed; ``x.shape[i]`` becomes ``Shape_i(i)(x)``.
+
+A shape is replaced when that costs no more than one new node (a constant, a size the graph
+already computes, one ``Shape_i`` of an earlier variable) or when ``x`` is computed only for
+its shape (then ``x`` and what only it needed go away). So a gradient graph, which reads the
+shapes of values it computes anyway, does not grow the ``switch`` expressions broadcasting
+needs. A graph input's shape is read as it is (it has nothing earlier to come from).
+
+>>> import workbench
+>>> from workbench import tensor as T
+>>> x = T.dmatrix('x')
+>>> f = workbench.function([x], T.exp(x).shape[1])
+>>> [str(n.op) for n in f.maker.fgraph.toposort()]
+['Shape_i{1}']
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fgraph import FunctionGraph
+from ..graph import Variable
+from ..ops.join import MakeVector
+from ..ops.shape import Shape, Shape_i
+from ..ops.subtensor import Subtensor
+from .canonicalize_match import depends_on, dims_of, like, new_nodes
+from .db import node_rewriter, register
+
+
+def _only_read_for_shape(fgraph: FunctionGraph, x: Variable) -> bool:
+    """Whether every use of ``x`` reads only its shape."""
+    clients = fgraph.clients.get(x, ())
+    return bool(clients) and all(c != "output" and isinstance(c.op, (Shape, Shape_i))
+                                 for c, _ in clients)
+
+
+@register("canonicalize", "fast_run")
+@node_rewriter([Shape_i])
+def local_shape_i_of_computed(fgraph, node):
+    """``Shape_i(i)(f(...)) -> `` dimension ``i`` inferred from ``f``'s inputs."""
+    x = node.inputs[0]
+    if x.owner is None:
+        return None  # a graph input: its shape is read, not inferred
+    expr = dims_of(fgraph, x)[node.op.i]
+    if expr is node.outputs[0] or depends_on(expr, x, fgraph):
+        return None
+    if new_nodes(expr, fgraph, limit=2) <= 1 or _only_read_for_shape(fgraph, x):
+        return [expr]
+    return None
+
+
+@register("canonicalize", "fast_run")
+@node_rewriter([Shape])
+def local_shape_of_computed(fgraph, node):
+    """``Shape(x)`` -> a constant when the static shape is known; ``Shape(v)`` when ``x``
+    has the shape of an earlier ``v`` (``Shape(exp(v)) -> Shape(v)``); the vector of the
+    inferred dimensions when ``x`` is computed only for its shape."""
+    from ...tensor.basic import constant
+
+    x = node.inputs[0]
+    if all(s is not None for s in x.type.shape):
+        return [constant(np.asarray(x.type.shape, dtype="int64").reshape(x.ndim))]
+    if x.owner is None:
+        return None
+    items = dims_of(fgraph, x)
+    if any(depends_on(i, x, fgraph) for i in items):
+        return None
+    owners = [i.owner for i in items]
+    if all(o is not None and isinstance(o.op, Shape_i) and o.op.i == k
+           for k, o in enumerate(owners)):
+        sources = {id(o.inputs[0]) for o in owners}
+        if len(sources) == 1 and owners[0].inputs[0].ndim == x.ndim:
+            return [Shape()(owners[0].inputs[0])]
+    if _only_read_for_shape(fgraph, x):
+        return [MakeVector("int64")(*items)]
+    return None
+
+
+@register("canonicalize", "fast_run", "fast_compile")
+@node_rewriter([Subtensor])
+def local_subtensor_of_shape(fgraph, node):
+    """``Shape(x)[i] -> Shape_i(i)(x)`` and ``MakeVector(a, b, ...)[i] -> `` its ``i``-th
+    input, for a constant ``i``."""
+    if type(node.op) is not Subtensor or len(node.op.idx_list) != 1:
+        return None
+    (i,) = node.op.idx_list
+    if not isinstance(i, int):
+        return None
+    vec = node.inputs[0]
+    owner = vec.owner
+    if owner is None or vec.ndim != 1:
+        return None
+    if isinstance(owner.op, Shape):
+        x = owner.inputs[0]
+        if -x.ndim <= i < x.ndim:
+            return [Shape_i(i % x.ndim)(x)]
+    elif isinstance(owner.op, MakeVector):
+        n = len(owner.inputs)
+        if -n <= i < n:
+            return [like(owner.inputs[i % n], node.outputs[0])]
+    return None
+
+
+__all__ = ["local_shape_i_of_computed", "local_shape_of_computed", "local_subtensor_of_shape"]
