@@ -272,6 +272,8 @@ def test_make_node_types():
         gemm_no_inplace(T.dmatrix(), T.dvector(), T.dmatrix(), T.dmatrix(), 1.0)
     with pytest.raises(TypeError, match="cannot be cast"):
         gemm_no_inplace(T.fmatrix(), T.cscalar(), T.fmatrix(), T.fmatrix(), 1.0)
+    with pytest.raises(TypeError, match="cannot be cast"):
+        gemm_no_inplace(T.fmatrix(), 1.0, T.fmatrix(), T.fmatrix(), 2j)
     with pytest.raises(ValueError, match="not aligned"):
         gemm_no_inplace(T.dmatrix(), 1.0, T.TensorType("float64", (2, 3))(),
                         T.TensorType("float64", (4, 2))(), 1.0)

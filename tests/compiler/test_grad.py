@@ -340,3 +340,10 @@ def test_logistic_regression_trains():
     assert all(b_ <= a_ + 1e-12 for a_, b_ in zip(costs, costs[1:]))
     accuracy = float(np.mean(predict(data_x) == data_y))
     assert accuracy > 0.95
+
+
+def test_integer_input_through_an_integer_intermediate_gets_zeros():
+    i = T.lvector("i")
+    w = T.dscalar("w")
+    g = grad(T.sum(i) * w, i)  # Theano: zeros, not "disconnected"
+    np.testing.assert_array_equal(_eval(g, i=[1, 2], w=2.0), [0.0, 0.0])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-from .graph import Apply, Op, Variable, graph_replace, io_toposort
+from .graph import Apply, Op, Variable, ancestors, graph_replace, io_toposort
 from .gradrecord import GradientRecord, SweepStep
 from .gradtypes import (DisconnectedInputError, DisconnectedType, NullType, NullTypeGradError,
                         connection_pattern, disconnected_type, grad_not_implemented,
@@ -66,6 +66,8 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable],
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: cannot compute the gradient with respect to {w}: "
                                         f"{g.type.why}")
+        elif g is None and _is_discrete(w) and any(v is w for v in ancestors(list(seeds))):
+            g = _float_zeros_like(w)  # Theano: an integer the cost depends on gets zeros
         elif g is None:
             g = _disconnected_result(w, disconnected_inputs, return_disconnected)
         elif _is_discrete(w):
@@ -159,14 +161,15 @@ def _reverse_sweep(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
             continue
         adjoints = [_sum_terms(t) for t in received]
         contributions = _node_gradients(node, adjoints)
-        step = SweepStep(node, adjoints, received, contributions)
-        record.steps.append(step)
+        sent: list[Variable | None] = []
         for inp, g in zip(node.inputs, contributions):
-            if g is None or id(inp) in blocked or id(inp) not in live:
+            if g is None or id(inp) in blocked or id(inp) not in live or (
+                    _is_discrete(inp) and not is_null(g) and id(inp) not in wanted):
+                sent.append(None)  # nothing flows there: not shown in the record either
                 continue
-            if _is_discrete(inp) and not is_null(g) and id(inp) not in wanted:
-                continue
+            sent.append(g)
             terms.setdefault(id(inp), []).append(g)
+        record.steps.append(SweepStep(node, adjoints, received, sent))
     by_id = {id(w): w for w in wrt}
     return {by_id[i]: _sum_terms(terms.get(i, [])) for i in by_id}
 

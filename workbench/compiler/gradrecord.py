@@ -15,11 +15,11 @@ the node a step is about.
 >>> print(g.tag.grad_record.explain())
 d(cost)/d(cost) = 1
 step 1: (exp(x) * 3.0) = mul(exp(x), 3.0)
-  adjoint  g_1 = ones_like((exp(x) * 3.0))
-  to exp(x): g_1 * d/da mul(a, 3.0) = (g_1 * 3.0)
+  adjoint  g_1 = 1
+  to exp(x): [gz * d/da mul(a, 3.0) = (gz * 3.0)] -> g_2
 step 2: exp(x) = exp(x)
   adjoint  g_2 = (g_1 * 3.0)
-  to x: g_2 * d/da exp(a) = (g_2 * exp(x))
+  to x: [gz * d/da exp(a) = (gz * exp(a))] -> (g_2 * exp(x))
 """
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ class GradientRecord:
                     continue
                 name = labels[adj]
                 own = {v: t for v, t in labels.items() if v is not adj}
-                summed = " + ".join(pp(t, own) for t in step.terms[j])
+                seed = self.seeds.get(self.cost) if self.cost is not None else None
+                summed = " + ".join("1" if t is seed else pp(t, own) for t in step.terms[j])
                 lines.append(f"  adjoint  {name} = {summed}")
             for i, (inp, contrib) in enumerate(zip(node.inputs, step.contributions)):
                 if contrib is None:
@@ -146,7 +147,10 @@ class GradientRecord:
 
 
 def _call_text(node: Apply, pp: Any) -> str:
-    name = getattr(getattr(node.op, "scalar_op", None), "name", None) or str(node.op)
+    name = None
+    if type(node.op).__name__ == "Elemwise":
+        name = getattr(node.op.scalar_op, "name", None)
+    name = name or str(node.op)
     return f"{name}({', '.join(pp(i) for i in node.inputs)})"
 
 

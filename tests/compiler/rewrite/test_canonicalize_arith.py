@@ -111,15 +111,39 @@ def test_zero_sub_is_neg(M):
     assert [str(n.op) for n in f.maker.fgraph.toposort()] == ["Elemwise{neg}"]
 
 
-def test_mul_by_zero_has_the_shape_of_both_operands(rng):
+@pytest.mark.parametrize("dtype", ["int32", "bool"])
+def test_mul_by_zero_has_the_shape_of_both_operands(rng, dtype):
     # x * 0 where the other operand is wider: zeros of the broadcast shape, not x's
-    x, y = T.dvector("x"), T.dmatrix("y")
-    f, ref = compare([x, y], (x * 0) + y * 0, [rng.normal(size=4), rng.normal(size=(3, 4))])
-    assert "local_mul_by_zero" in f.trace.fired()
+    x, y = T.tensor(dtype, shape=(None,), name="x"), T.imatrix("y")
+    values = [rng.integers(0, 2, size=4).astype(dtype), rng.integers(-5, 5, size=(3, 4))
+              .astype("int32")]
+    f, ref = compare([x, y], (x * 0) + y * 0, values)
+    assert f.trace.fired()["local_mul_by_zero"] == 2
     assert count(f, "Elemwise{mul}") == 0
-    x1 = T.drow("x1")
-    g, _ = compare([x1, y], x1 * 0 + y, [rng.normal(size=(1, 4)), rng.normal(size=(3, 4))])
+    x1 = T.TensorType(dtype, (1, None))("x1")
+    g, _ = compare([x1, y], x1 * 0 + y, [values[0][None, :], values[1]])
     assert "local_mul_by_zero" in g.trace.fired()
+    assert g(values[0][None, :], values[1]).shape == (3, 4)
+
+
+def test_float_times_zero_keeps_nan_unless_asked(rng):
+    # NumPy: nan * 0 and inf * 0 are NaN; Theano's x * 0 -> 0 is an opt-in rewrite
+    x = T.dvector("x")
+    values = [np.array([np.nan, np.inf, 2.0])]
+    f, _ = compare([x], x * 0, values)
+    assert "local_mul_by_zero" not in f.trace.fired()
+    assert np.isnan(f(*values)[:2]).all()
+    theano_like = workbench.Mode().including("local_mul_by_zero_ignoring_nan")
+    g = workbench.function([x], x * 0, mode=theano_like)
+    assert g.trace.fired()["local_mul_by_zero_ignoring_nan"] == 1
+    assert g(*values).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_zero_over_x_is_not_zero(rng):
+    # 0 / 0 is NaN: a zero numerator is not folded
+    x = T.bvector("x")
+    f, _ = compare([x], 0 / x, [np.array([0, 1, -2], dtype="int8")])
+    assert np.isnan(f(np.array([0], dtype="int8"))).all()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])

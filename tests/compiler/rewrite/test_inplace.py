@@ -263,3 +263,15 @@ def test_inplace_events_and_trace_are_recorded():
     assert event.rule == "elemwise_inplace"
     assert len(event.replaced) == 1 and len(event.created) == 1
     assert record.nodes_before == record.nodes_after == 2
+
+
+@pytest.mark.parametrize("fn, dtype", [(T.real, "float64"), (T.imag, "float64"),
+                                       (T.real, "complex128"), (T.round, "int64")])
+def test_results_that_may_be_the_inputs_own_memory_are_not_overwritten(rng, fn, dtype):
+    # np.real of a real array is that array, np.imag of one a read-only array, rounding an
+    # integer array returns it: their Elemwise declares no view, so the destroy handler
+    # protects these results itself
+    x = T.matrix("x", dtype=dtype)
+    value = (rng.normal(size=(2, 2)) * 10).astype(dtype)
+    f = _check([x], fn(x).T + 1, [value])
+    assert _inplace_ops(f) == []

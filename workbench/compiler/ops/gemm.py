@@ -108,10 +108,10 @@ def _as_coefficient(value: Any, dtype: str, what: str) -> Variable:
         raise TypeError(f"{what} must be a scalar (a 0-d tensor), got {var.type}")
     if var.dtype == dtype:
         return var
-    if isinstance(var, Constant):
-        return constant(np.asarray(var.data, dtype=dtype))
     if not np.can_cast(var.dtype, dtype, casting="same_kind"):
         raise TypeError(f"{what} of dtype {var.dtype} cannot be cast to {dtype}")
+    if isinstance(var, Constant):
+        return constant(np.asarray(var.data, dtype=dtype))
     return cast(var, dtype)
 
 

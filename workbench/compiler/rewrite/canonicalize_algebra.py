@@ -17,7 +17,9 @@ reaches a fixpoint.
 What is assumed, and what is kept:
 
 - Cancelling ``x`` against ``x`` assumes ``x`` is finite and, in a quotient, nonzero (as
-  Theano does): ``x * y / x`` is ``y`` even where ``x`` is 0.
+  Theano does): ``x * y / x`` is ``y`` even where ``x`` is 0, ``x - x + y`` is ``y`` even
+  where ``x`` is inf. A zero constant factor is left to ``local_mul_by_zero`` (``0 / x`` is
+  NaN where ``x`` is 0).
 - Products of integers are never canonicalized (integer multiplication wraps around, so
   ``x * y / x`` of ints is not ``y`` after an overflow): a product tree must be of a float
   or complex dtype. Sums of integers are (wrapping addition is exact modular arithmetic);
@@ -31,8 +33,9 @@ What is assumed, and what is kept:
 
 >>> import workbench
 >>> from workbench import tensor as T
->>> x, y = T.dvectors('x', 'y')
->>> f = workbench.function([x, y], 2 * x * 3 / (x * y) * y)
+>>> x = T.dvector('x')
+>>> e = T.exp(x)
+>>> f = workbench.function([x], 2 * x * 3 / (x * e) * e * x)
 >>> [str(n.op) for n in f.maker.fgraph.toposort()]
 ['Elemwise{mul}']
 """
@@ -267,10 +270,9 @@ def _wrap_dims(fgraph: FunctionGraph, out: Variable, flat: _Flat, gone: list[Var
 
 def _finish(fgraph: FunctionGraph, out: Variable, result: Variable, dims: list | None
             ) -> Variable | None:
-    result = like(result, out)
     if dims is None:
-        return result
-    return broadcast_to_shape_of(fgraph, result, out, dims)
+        return like(result, out)
+    return broadcast_to_shape_of(fgraph, result, out, dims)  # Alloc pads on the left
 
 
 def _is_absorbed_by_reader(fgraph: FunctionGraph, node: Apply, kind: str) -> bool:
@@ -293,7 +295,7 @@ def _rebuild_product(fgraph: FunctionGraph, node: Apply, flat: _Flat) -> Variabl
     if not (_finite(p_up) and _finite(p_down)):
         return None
     if p_up == 0:
-        return filled(fgraph, 0, out)
+        return None  # 0 * nan, 0 / 0 are NaN: local_mul_by_zero decides (integers only)
     sign = flat.sign
     # one constant: on top, unless the only constants divide (x / 3 stays, x * (1/3) would
     # round differently)

@@ -9,7 +9,7 @@ the left (Alloc broadcasts anyway), or of a value that already has the shape, go
 >>> from workbench import tensor as T
 >>> x, n = T.dscalar('x'), T.lscalar('n')
 >>> f = workbench.function([x, n], T.exp(-T.alloc(x, n)) * 2)
->>> [str(n.op) for n in f.maker.fgraph.toposort()]
+>>> [str(node.op) for node, _ in f.trace['canonicalize'].snapshot.order]
 ['Elemwise{neg}', 'Elemwise{exp}', 'Elemwise{mul}', 'Alloc']
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def local_elemwise_alloc(fgraph, node):
         if not all(same_size(d, w) or (a.type.shape[-k] == 1)
                    for k, (d, w) in enumerate(zip(reversed(mine), reversed(dims)), 1)):
             return None
-    result = broadcast_to_shape_of(fgraph, like(node.op(*values), out), out, list(dims))
+    result = broadcast_to_shape_of(fgraph, node.op(*values), out, list(dims))
     return None if result is None else [result]
 
 

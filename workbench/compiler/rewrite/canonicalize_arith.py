@@ -6,8 +6,12 @@ is cast to the result's dtype (``int8 * 1.0`` is float64) and given its number o
 a constant that is not a single element is dropped only where the kept operand provably has
 every one of its dimensions. ``x - x`` and ``x * 0`` become zeros of the shape of the result.
 
-Like Theano, ``x * 0 -> 0`` and ``x - x -> 0`` ignore that ``nan * 0``, ``inf * 0`` and
-``inf - inf`` are NaN: a graph that relies on producing NaN that way is not preserved.
+``x * 0 -> 0`` is done for integer and bool ``x`` only: for floats ``nan * 0`` and
+``inf * 0`` are NaN, and compiled functions give NumPy's values (the test suite checks them
+with NaN and inf inputs). Theano's behaviour, zeros regardless, is the optional rewrite
+``local_mul_by_zero_ignoring_nan`` (``Mode().including('local_mul_by_zero_ignoring_nan')``).
+``x - x -> 0`` does follow Theano and ignores that ``inf - inf`` is NaN, as the cancellation
+of equal terms in sums and products does (see :mod:`.canonicalize_algebra`).
 
 >>> import workbench
 >>> from workbench import tensor as T
@@ -118,16 +122,35 @@ def local_zero_sub(fgraph, node):
     return [like(neg(cast(b, out.dtype)), out)]
 
 
-@register("canonicalize", "fast_run")
-@node_rewriter([scalar.mul])
-def local_mul_by_zero(fgraph, node):
-    """``x * 0 -> zeros`` of the broadcast shape of both operands. As in Theano, ``x``'s NaN
-    and inf are not propagated (``nan * 0`` would be NaN)."""
+def _times_zero(fgraph: FunctionGraph, node: Apply, floats_too: bool) -> list | None:
     a, b = node.inputs
-    if not (_all_equal_constant(a, 0) or _all_equal_constant(b, 0)):
+    if _all_equal_constant(b, 0):
+        other = a
+    elif _all_equal_constant(a, 0):
+        other = b
+    else:
+        return None
+    if not floats_too and other.type.numpy_dtype.kind not in "biu":
         return None
     zeros = filled(fgraph, 0, node.outputs[0])
     return None if zeros is None else [zeros]
+
+
+@register("canonicalize", "fast_run", "fast_compile")
+@node_rewriter([scalar.mul])
+def local_mul_by_zero(fgraph, node):
+    """``x * 0 -> zeros`` of the broadcast shape of both operands, for an integer or bool
+    ``x`` (which holds no NaN or inf)."""
+    return _times_zero(fgraph, node, floats_too=False)
+
+
+@register("canonicalize", "optional")
+@node_rewriter([scalar.mul])
+def local_mul_by_zero_ignoring_nan(fgraph, node):
+    """``x * 0 -> zeros`` for a float ``x`` too, as Theano does: ``nan * 0`` and
+    ``inf * 0`` become 0 instead of NaN. Off by default (NumPy gives NaN); turn it on with
+    ``Mode().including('local_mul_by_zero_ignoring_nan')``."""
+    return _times_zero(fgraph, node, floats_too=True)
 
 
 @register("canonicalize", "fast_run", "fast_compile")
@@ -179,5 +202,6 @@ def local_pow_special_exponent(fgraph, node):
 
 
 __all__ = ["local_mul_by_one", "local_add_zero", "local_div_by_one", "local_neg_neg",
-           "local_sub_self", "local_zero_sub", "local_mul_by_zero", "local_pow_canonicalize",
+           "local_sub_self", "local_zero_sub", "local_mul_by_zero",
+           "local_mul_by_zero_ignoring_nan", "local_pow_canonicalize",
            "local_pow_special_exponent"]

@@ -1,6 +1,10 @@
 """Shapes from input shapes: ``Shape_i(x)`` and ``Shape(x)`` of a computed ``x`` become
-expressions on the shapes the graph already has (``shape_feature(fgraph).shape_of``), so that
+expressions on the shapes of the inputs of ``x``'s node (its op's ``infer_shape``), so that
 ``T.exp(x).shape`` does not need ``exp`` computed; ``x.shape[i]`` becomes ``Shape_i(i)(x)``.
+One node is looked through at a time: the ``Shape_i`` of the inputs that the expression
+reads are rewritten in their turn, so a shape climbs to the graph inputs in time linear in
+the graph (where ``shape_feature(fgraph).shape_of`` would infer every ancestor's shape for
+each query).
 
 A shape is replaced when that costs no more than one new node (a constant, a size the graph
 already computes, one ``Shape_i`` of an earlier variable) or when ``x`` is computed only for
@@ -19,13 +23,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Any
+
 from ..fgraph import FunctionGraph
 from ..graph import Variable
 from ..ops.join import MakeVector
 from ..ops.shape import Shape, Shape_i
 from ..ops.subtensor import Subtensor
-from .canonicalize_match import depends_on, dims_of, like, new_nodes
+from ..types import TensorType
+from .canonicalize_match import depends_on, like, new_nodes
 from .db import node_rewriter, register
+
+
+def inferred_shape(x: Variable) -> tuple | None:
+    """``x``'s shape as int64 scalars computed from the shapes of the inputs of its node
+    (read with ``Shape_i``, or constants where static), or None when its op cannot say."""
+    from ...tensor.basic import as_tensor_variable, cast, constant
+
+    node = x.owner
+    infer = getattr(node.op, "infer_shape", None) if node is not None else None
+    if infer is None:
+        return None
+    in_shapes = [tuple(constant(s, dtype="int64") if s is not None else Shape_i(d)(i)
+                       for d, s in enumerate(i.type.shape))
+                 if isinstance(i.type, TensorType) else None for i in node.inputs]
+    try:
+        shape = infer(node, in_shapes)[x.index]
+    except Exception:  # noqa: BLE001 - an op that cannot say: the shape stays read
+        return None
+    items: list[Any] = []
+    for static, size in zip(x.type.shape, shape):
+        if static is not None or not isinstance(size, Variable):
+            items.append(constant(static if static is not None else int(size), dtype="int64"))
+        else:
+            size = as_tensor_variable(size)
+            items.append(size if size.dtype == "int64" else cast(size, "int64"))
+    return tuple(items)
 
 
 def _only_read_for_shape(fgraph: FunctionGraph, x: Variable) -> bool:
@@ -42,8 +75,11 @@ def local_shape_i_of_computed(fgraph, node):
     x = node.inputs[0]
     if x.owner is None:
         return None  # a graph input: its shape is read, not inferred
-    expr = dims_of(fgraph, x)[node.op.i]
-    if expr is node.outputs[0] or depends_on(expr, x, fgraph):
+    shape = inferred_shape(x)
+    if shape is None:
+        return None
+    expr = shape[node.op.i]
+    if depends_on(expr, x, fgraph):
         return None
     if new_nodes(expr, fgraph, limit=2) <= 1 or _only_read_for_shape(fgraph, x):
         return [expr]
@@ -61,10 +97,8 @@ def local_shape_of_computed(fgraph, node):
     x = node.inputs[0]
     if all(s is not None for s in x.type.shape):
         return [constant(np.asarray(x.type.shape, dtype="int64").reshape(x.ndim))]
-    if x.owner is None:
-        return None
-    items = dims_of(fgraph, x)
-    if any(depends_on(i, x, fgraph) for i in items):
+    items = inferred_shape(x)
+    if items is None or any(depends_on(i, x, fgraph) for i in items):
         return None
     owners = [i.owner for i in items]
     if all(o is not None and isinstance(o.op, Shape_i) and o.op.i == k

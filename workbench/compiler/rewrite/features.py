@@ -117,6 +117,24 @@ class ShapeFeature(Feature):
                      for i, s in enumerate(var.type.shape))
 
 
+#: scalar ops whose NumPy implementation may return its input's own memory (``np.real`` of
+#: a real array is that array; rounding an integer array returns it) or a read-only array
+#: (``np.imag`` of a real array), though their Elemwise declares no view: such a result is
+#: never overwritten. (Remove once their implementations always return fresh arrays.)
+UNOWNED_RESULT_OPS = frozenset({"real", "imag", "round_half_away_from_zero"})
+
+
+def _unowned_result(node: Apply) -> bool:
+    """Whether ``node``'s output may not be memory of its own (see UNOWNED_RESULT_OPS)."""
+    scalar_op = getattr(node.op, "scalar_op", None)
+    if scalar_op is None:
+        return False
+    program = getattr(scalar_op, "program", None)
+    if program:  # a composite: its last step makes the result
+        scalar_op = program[-1][0]
+    return getattr(scalar_op, "name", None) in UNOWNED_RESULT_OPS
+
+
 def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
     """The graph's ShapeFeature, attached on first use."""
     feature = fgraph.get_feature(ShapeFeature)
@@ -161,7 +179,7 @@ class DestroyHandler(Feature):
             return True
         if root.owner is None:
             return id(root) not in self.mutable
-        return False
+        return _unowned_result(root.owner)
 
     def can_destroy(self, node: Apply, i: int) -> bool:
         """Whether ``node`` may overwrite its input ``i``: the memory is not protected, and
