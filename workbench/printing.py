@@ -298,6 +298,7 @@ class Print(Op):
 
     __props__ = ("message", "attrs", "global_fn")
     view_map = {0: [0]}
+    never_fold = True  # printing is the point: it must happen at run time, every call
 
     def __init__(self, message: str = "", attrs: Sequence[str] = ("__str__",),
                  global_fn: Callable[["Print", Any], None] = _print_fn):

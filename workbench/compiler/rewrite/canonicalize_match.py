@@ -125,6 +125,19 @@ def dims_of(fgraph: FunctionGraph, var: Variable) -> tuple:
     return shape_feature(fgraph).shape_of(var)
 
 
+def resolved(fgraph: FunctionGraph, size: Any) -> Any:
+    """``size`` with a ``Shape_i`` of a computed variable replaced by that dimension as the
+    ShapeFeature infers it, so that sizes read at different depths compare equal."""
+    owner = getattr(size, "owner", None)
+    if owner is not None and isinstance(owner.op, Shape_i) and owner.inputs[0].owner is not None:
+        inferred = dims_of(fgraph, owner.inputs[0])[owner.op.i]
+        inner = inferred.owner
+        if not (inner is not None and isinstance(inner.op, Shape_i)
+                and inner.inputs[0] is owner.inputs[0]):
+            return inferred
+    return size
+
+
 def covered(fgraph: FunctionGraph, kept: Sequence[Variable], dropped: Variable) -> bool:
     """Whether broadcasting ``dropped`` with the ``kept`` variables cannot make any dimension
     larger than broadcasting the ``kept`` ones alone: each dimension of ``dropped`` is
@@ -135,8 +148,9 @@ def covered(fgraph: FunctionGraph, kept: Sequence[Variable], dropped: Variable) 
     static = dropped.type.shape
     if all(s == 1 for s in static):
         return True
-    dropped_dims = dims_of(fgraph, dropped)
-    kept_dims = [(k, dims_of(fgraph, k)) for k in kept if isinstance(k.type, TensorType)]
+    dropped_dims = [resolved(fgraph, d) for d in dims_of(fgraph, dropped)]
+    kept_dims = [(k, [resolved(fgraph, d) for d in dims_of(fgraph, k)])
+                 for k in kept if isinstance(k.type, TensorType)]
     for back in range(1, dropped.ndim + 1):
         if static[-back] == 1:
             continue

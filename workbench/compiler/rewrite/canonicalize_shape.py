@@ -1,10 +1,6 @@
 """Shapes from input shapes: ``Shape_i(x)`` and ``Shape(x)`` of a computed ``x`` become
-expressions on the shapes of the inputs of ``x``'s node (its op's ``infer_shape``), so that
+expressions on the shapes the graph already has (``shape_feature(fgraph).shape_of``), so that
 ``T.exp(x).shape`` does not need ``exp`` computed; ``x.shape[i]`` becomes ``Shape_i(i)(x)``.
-One node is looked through at a time: the ``Shape_i`` of the inputs that the expression
-reads are rewritten in their turn, so a shape climbs to the graph inputs in time linear in
-the graph (where ``shape_feature(fgraph).shape_of`` would infer every ancestor's shape for
-each query).
 
 A shape is replaced when that costs no more than one new node (a constant, a size the graph
 already computes, one ``Shape_i`` of an earlier variable) or when ``x`` is computed only for
@@ -27,24 +23,34 @@ from typing import Any
 
 from ..fgraph import FunctionGraph
 from ..graph import Variable
+from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.join import MakeVector
 from ..ops.shape import Shape, Shape_i
 from ..ops.subtensor import Subtensor
 from ..types import TensorType
-from .canonicalize_match import depends_on, like, new_nodes
+from .canonicalize_match import depends_on, dims_of, like, new_nodes
 from .db import node_rewriter, register
 
 
-def inferred_shape(x: Variable) -> tuple | None:
+def read_dim(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable:
+    """``Shape_i(axis)(var)``: the graph's own node when it has one (no duplicate to merge)."""
+    for client, _ in fgraph.clients.get(var, ()):
+        if client != "output" and isinstance(client.op, Shape_i) and client.op.i == axis:
+            return client.outputs[0]
+    return Shape_i(axis)(var)
+
+
+def inferred_shape(fgraph: FunctionGraph, x: Variable) -> tuple | None:
     """``x``'s shape as int64 scalars computed from the shapes of the inputs of its node
-    (read with ``Shape_i``, or constants where static), or None when its op cannot say."""
+    only (read with ``Shape_i``, or constants where static); None when its op cannot say.
+    Cheap: one ``infer_shape`` call, where the ShapeFeature infers every ancestor's."""
     from ...tensor.basic import as_tensor_variable, cast, constant
 
     node = x.owner
     infer = getattr(node.op, "infer_shape", None) if node is not None else None
     if infer is None:
         return None
-    in_shapes = [tuple(constant(s, dtype="int64") if s is not None else Shape_i(d)(i)
+    in_shapes = [tuple(constant(s, dtype="int64") if s is not None else read_dim(fgraph, i, d)
                        for d, s in enumerate(i.type.shape))
                  if isinstance(i.type, TensorType) else None for i in node.inputs]
     try:
@@ -68,22 +74,50 @@ def _only_read_for_shape(fgraph: FunctionGraph, x: Variable) -> bool:
                                  for c, _ in clients)
 
 
+def _dim_through(fgraph: FunctionGraph, x: Variable, axis: int) -> Variable | None:
+    """Dimension ``axis`` of the output of an Elemwise or DimShuffle, as one operand's
+    dimension, when one operand alone gives it (else None: broadcasting would need a
+    ``switch``); built without calling ``infer_shape``, the common case being cheap."""
+    from ...tensor.basic import constant
+
+    node = x.owner
+    if x.type.shape[axis] is not None:
+        return constant(x.type.shape[axis], dtype="int64")
+    if isinstance(node.op, DimShuffle):
+        source = node.op.new_order[axis]
+        return None if source == "x" else read_dim(fgraph, node.inputs[0], source)
+    if not isinstance(node.op, Elemwise):
+        return None
+    candidates = [i for i in node.inputs if i.type.shape[axis] != 1]
+    if len(candidates) != 1:
+        return None
+    return read_dim(fgraph, candidates[0], axis)
+
+
 @register("canonicalize", "fast_run")
 @node_rewriter([Shape_i])
 def local_shape_i_of_computed(fgraph, node):
-    """``Shape_i(i)(f(...)) -> `` dimension ``i`` inferred from ``f``'s inputs."""
+    """``Shape_i(i)(f(...)) -> `` dimension ``i`` inferred from ``f``'s inputs: one node up
+    at a time while that costs at most one node (it then climbs on in later steps), the
+    whole inferred expression when ``f(...)`` is computed only for its shape."""
     x = node.inputs[0]
     if x.owner is None:
         return None  # a graph input: its shape is read, not inferred
-    shape = inferred_shape(x)
-    if shape is None:
+    quick = _dim_through(fgraph, x, node.op.i)
+    if quick is not None:
+        return [quick]
+    if not isinstance(x.owner.op, (Elemwise, DimShuffle)):
+        one_level = inferred_shape(fgraph, x)
+        if one_level is not None:
+            expr = one_level[node.op.i]
+            if not depends_on(expr, x, fgraph) and new_nodes(expr, fgraph, limit=2) <= 1:
+                return [expr]
+    if not _only_read_for_shape(fgraph, x):
         return None
-    expr = shape[node.op.i]
-    if depends_on(expr, x, fgraph):
+    expr = dims_of(fgraph, x)[node.op.i]
+    if expr is node.outputs[0] or depends_on(expr, x, fgraph):
         return None
-    if new_nodes(expr, fgraph, limit=2) <= 1 or _only_read_for_shape(fgraph, x):
-        return [expr]
-    return None
+    return [expr]
 
 
 @register("canonicalize", "fast_run")
@@ -97,8 +131,10 @@ def local_shape_of_computed(fgraph, node):
     x = node.inputs[0]
     if all(s is not None for s in x.type.shape):
         return [constant(np.asarray(x.type.shape, dtype="int64").reshape(x.ndim))]
-    items = inferred_shape(x)
-    if items is None or any(depends_on(i, x, fgraph) for i in items):
+    if x.owner is None:
+        return None
+    items = dims_of(fgraph, x)
+    if any(depends_on(i, x, fgraph) for i in items):
         return None
     owners = [i.owner for i in items]
     if all(o is not None and isinstance(o.op, Shape_i) and o.op.i == k
