@@ -321,3 +321,19 @@ def test_reduction_keeps_the_other_axes(rng):
     x = T.TensorType("float32", (None, 1, None))("x")
     f, _ = compare([x], T.sum(x, axis=(1, 2)), [rng.normal(size=(2, 1, 3)).astype("float32")])
     assert "Sum{axis=(1,)}" in canonical_ops(f)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sum_of_scaled(rng, dtype):
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    f, ref = compare([x], (0.01 * x).sum(axis=0) + (x * 3).sum(),
+                     [rng.normal(size=(3, 4)).astype(dtype)])
+    assert f.trace.fired()["local_sum_of_scaled"] == 2
+    assert f.maker.fgraph.outputs[0].dtype == dtype
+
+
+def test_sum_of_an_integer_scaled_by_a_float_is_left_alone():
+    # int * 2.5 is float64, but sum(int) would be int64: not the same sum
+    i = T.ivector("i")
+    f, _ = compare([i], (i * 2.5).sum(), [np.array([1, 2, 3], dtype="int32")])
+    assert "local_sum_of_scaled" not in f.trace.fired()

@@ -304,7 +304,7 @@ def test_mean_of_a_fused_loop(rng):
 
 def test_float32_sums_accumulate_as_before(rng):
     x = T.fvector("x")
-    f = _same_as_unoptimized([x], T.sum(x * 1.5), [rng.normal(size=1000).astype("float32")],
+    f = _same_as_unoptimized([x], T.sum(T.exp(x)), [rng.normal(size=1000).astype("float32")],
                              rtol=0)
     (node,) = _fused_reduces(f)
     assert node.op.reduce_op.acc_dtype == "float64" and f.maker.fgraph.outputs[0].dtype == \
@@ -313,7 +313,8 @@ def test_float32_sums_accumulate_as_before(rng):
 
 def test_integer_sum_and_logical_reductions(rng):
     x = T.bvector("x")
-    f = _same_as_unoptimized([x], T.sum(x * 2), [np.array([100, 100, -3], dtype="int8")])
+    # x * x wraps around in int8 before the int64 sum, fused or not
+    f = _same_as_unoptimized([x], T.sum(x * x), [np.array([100, 100, -3], dtype="int8")])
     assert len(_fused_reduces(f)) == 1 and f.maker.fgraph.outputs[0].dtype == "int64"
     y = T.dmatrix("y")
     values = [rng.normal(size=(3, 4))]
@@ -387,3 +388,16 @@ def test_fused_reduce_of_a_logical_fold_has_no_gradient_path():
     f = workbench.function([x], out)
     (node,) = _fused_reduces(f)
     assert node.op.connection_pattern(node) == [[False], [False]]
+
+
+def test_fused_reduce_rop_matches_the_unfused_graph(rng):
+    from workbench.compiler.grad import Rop
+
+    x, y, v = T.dmatrices("x", "y", "v")
+    program = Composite(((scalar.exp, (0,)), (scalar.mul, (2, 1))), 2)
+    fused = FusedReduce(program, Sum(axis=(0,)))(x, y)
+    plain = T.sum(T.exp(x) * y, axis=0)
+    values = [rng.normal(size=(2, 3)) for _ in range(3)]
+    got = workbench.function([x, y, v], Rop(fused, [x], [v]))(*values)
+    want = workbench.function([x, y, v], Rop(plain, [x], [v]))(*values)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

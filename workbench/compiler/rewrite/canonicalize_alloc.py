@@ -26,6 +26,17 @@ def _is_alloc(var: Variable) -> bool:
     return var.owner is not None and isinstance(var.owner.op, Alloc)
 
 
+def _value(alloc: Variable) -> Variable:
+    """The value an Alloc broadcasts, with its own dtype even where it is a Python literal
+    (a weak constant next to a float32 operand would be computed in float32)."""
+    from ...tensor.basic import constant
+
+    value = alloc.owner.inputs[0]
+    if getattr(value, "weak", False):
+        value = constant(value.data, dtype=value.dtype)
+    return value
+
+
 @register("canonicalize", "fast_run")
 @node_rewriter([Elemwise])
 def local_elemwise_alloc(fgraph, node):
@@ -37,7 +48,7 @@ def local_elemwise_alloc(fgraph, node):
     out = node.outputs[0]
     allocs = [i for i in node.inputs if _is_alloc(i)]
     others = [i for i in node.inputs if not _is_alloc(i)]
-    values = [i.owner.inputs[0] if _is_alloc(i) else i for i in node.inputs]
+    values = [_value(i) if _is_alloc(i) else i for i in node.inputs]
     if all(covered(fgraph, others, a) for a in allocs):
         return [like(node.op(*values), out)]
     if not all(only_client_is(fgraph, a, node) for a in allocs):

@@ -135,6 +135,10 @@ def _unowned_result(node: Apply) -> bool:
     return getattr(scalar_op, "name", None) in UNOWNED_RESULT_OPS
 
 
+def _elementwise(node: Apply) -> bool:
+    return type(node.op).__name__ == "Elemwise"
+
+
 def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
     """The graph's ShapeFeature, attached on first use."""
     feature = fgraph.get_feature(ShapeFeature)
@@ -201,7 +205,12 @@ class DestroyHandler(Feature):
                 if client == "output":
                     return False
                 if client is node:
-                    continue
+                    # the input it overwrites, or (elementwise only) the very same array read
+                    # again: each element is read before it is written
+                    if v is var and (j == i or _elementwise(node)):
+                        continue
+                    return False  # it reads that memory through another view, or a BLAS op
+                    # would read elements it already wrote
                 op = client.op
                 views = [o for o, ins in list(op.view_map.items()) + list(op.destroy_map.items())
                          if j in ins]

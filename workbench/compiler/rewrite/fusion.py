@@ -34,6 +34,7 @@ Rules that keep values and cost unchanged:
 from __future__ import annotations
 
 from functools import lru_cache
+
 import numpy as np
 
 from ..fgraph import FunctionGraph
@@ -220,8 +221,6 @@ def fuse_group(fgraph: FunctionGraph, group: _Group,
             if inp not in internal and inp not in position:
                 position[inp] = len(inputs)
                 inputs.append(inp)
-    if len(inputs) > MAX_FUSED_INPUTS:
-        return None
     builder = _ProgramBuilder(inputs)
     for node in ordered:
         args = tuple(position[i] for i in node.inputs)
@@ -309,5 +308,6 @@ class FusionPass(GraphPass):
                               recorder)
 
 
-__all__ = ["FusionPass", "MAX_EXPRESSION_SIZE", "MAX_FUSED_INPUTS", "find_groups", "fuse_group", "fuse_reduction"]
+__all__ = ["FusionPass", "MAX_EXPRESSION_SIZE", "MAX_FUSED_INPUTS", "find_groups", "fuse_group",
+           "fuse_reduction"]
 
