@@ -366,6 +366,17 @@ def _collect_updates(updates: Any, ins: list[In], out_specs: list[Out],
     return pairs
 
 
+def _view_root(var: Variable) -> Variable:
+    """The variable owning the memory ``var`` views (itself when it owns its memory)."""
+    while var.owner is not None:
+        op = var.owner.op
+        viewed = op.view_map.get(var.index) or op.destroy_map.get(var.index)
+        if not viewed:
+            break
+        var = var.owner.inputs[viewed[0]]
+    return var
+
+
 def _may_alias_roots(var: Variable) -> bool:
     """Whether ``var``'s value may share memory with a graph input, shared or constant."""
     while True:
@@ -438,10 +449,11 @@ class Function:
         self._output_cells = [self.vm.storage[v] for v in outs[:n_out]]
         self._output_copy = []
         for i, (spec, var) in enumerate(zip(maker.outputs, outs[:n_out])):
-            # merged with an earlier output, or with an update (whose value becomes shared
-            # storage): the caller must get its own copy
-            repeated = any(var is other for other in outs[:i]) or any(
-                var is other for other in outs[n_out:])
+            # the same memory as an earlier output (merged, or a view of it), or as an update
+            # (whose value becomes shared storage): the caller must get its own copy
+            root = _view_root(var)
+            repeated = any(root is _view_root(other) for other in outs[:i]) or any(
+                root is _view_root(other) for other in outs[n_out:])
             self._output_copy.append(repeated or (not spec.borrow and _may_alias_roots(var)))
         self._outputs = list(zip(self._output_cells, self._output_copy))
         self._updates = []

@@ -123,8 +123,6 @@ def test_distinct_outputs_do_not_alias(rng):
                 assert not np.shares_memory(a, b)
 
 
-@pytest.mark.xfail(reason="Function returns an output that is a view of another output "
-                          "without a copy (function.py, not the in-place pass)", strict=False)
 def test_an_output_viewing_another_output_gets_its_own_memory(rng):
     x = T.dmatrix("x")
     o1 = T.sort(x) + 1

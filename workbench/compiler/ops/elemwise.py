@@ -22,13 +22,15 @@ from ..types import DISCRETE_DTYPES, TensorType
 from .scalar import Composite, ScalarOp
 
 
-def broadcast_static_shapes(shapes: Sequence[tuple[int | None, ...]], where: str = ""
+def broadcast_static_shapes(shapes: Sequence[tuple[int | None, ...]], where: Any = ""
                             ) -> tuple[int | None, ...]:
-    """Combine static shapes of equal length as broadcasting does; raise on a sure mismatch."""
+    """Combine static shapes of equal length as broadcasting does; raise on a sure mismatch.
+    ``where`` (text, or an op) prefixes the error; it is formatted only on error."""
     out: list[int | None] = []
     for axis, dims in enumerate(zip(*shapes)):
         known = {d for d in dims if d is not None and d != 1}
         if len(known) > 1:
+            where = where if isinstance(where, str) else f"{where}: "
             raise ValueError(
                 f"{where}shapes {' and '.join(map(str, shapes))} cannot be broadcast together "
                 f"(axis {axis} has sizes {sorted(known)})")
@@ -73,7 +75,7 @@ class Elemwise(Op):
         inputs = _unify_weak_constants(inputs, self.scalar_op)
         ndim = max(i.ndim for i in inputs)
         padded = [pad_left(i, ndim) for i in inputs]
-        shape = broadcast_static_shapes([i.type.shape for i in padded], where=f"{self}: ")
+        shape = broadcast_static_shapes([i.type.shape for i in padded], where=self)
         dtype = self.scalar_op.output_dtype(*[i.dtype for i in padded])
         for out_i, in_i in self.inplace_pattern.items():
             if padded[in_i].dtype != dtype or padded[in_i].type.shape != shape:
@@ -83,8 +85,11 @@ class Elemwise(Op):
     def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
         if self.inplace_pattern:
             target = inputs[self.inplace_pattern[0]]
-            result = self.scalar_op.impl(*inputs)
-            np.copyto(target, result, casting="unsafe")
+            impl = self.scalar_op.impl
+            if isinstance(impl, np.ufunc) and impl.nout == 1 and target.flags.writeable:
+                impl(*inputs, out=target, casting="unsafe")  # no temporary: the point of it
+            else:
+                np.copyto(target, impl(*inputs), casting="unsafe")
             output_storage[0][0] = target
             return
         result = self.scalar_op.impl(*inputs)

@@ -136,7 +136,7 @@ def _switch(cond, a, b):
 
 def _round_half_away(x):
     return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(np.asarray(x).dtype) \
-        if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        if np.asarray(x).dtype.kind == "f" else np.array(x)
 
 
 def _sigmoid(x):
@@ -269,8 +269,10 @@ _TABLE: list[tuple] = [
     ("softsign", 1, _softsign, "({0} / (1.0 + wb_abs({0})))", _float_out, {}),
     ("relu", 1, _relu, "wb_max({0}, 0)", None, {}),
     ("log1mexp", 1, _log1mexp, "wb_log1mexp({0})", _float_out, {}),
-    ("real", 1, np.real, "creal({0})", None, {}),
-    ("imag", 1, np.imag, "cimag({0})", None, {}),
+    # np.real/np.imag of a real array give the array itself / a read-only zeros view: copy,
+    # so an op's result is always its own memory (in-place rewrites rely on it)
+    ("real", 1, lambda x: np.array(np.real(x)), "creal({0})", None, {}),
+    ("imag", 1, lambda x: np.array(np.imag(x)), "cimag({0})", None, {}),
     ("conj", 1, np.conj, "conj({0})", None, {}),
     ("angle", 1, np.angle, "carg({0})", None, {}),
     ("identity", 1, lambda x: np.array(x, copy=True), "{0}", None, {}),

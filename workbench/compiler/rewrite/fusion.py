@@ -271,17 +271,20 @@ class FusionPass(GraphPass):
     tags = ("fusion",)
 
     def __init__(self, max_inputs: int = MAX_FUSED_INPUTS,
-                 max_size: int = MAX_EXPRESSION_SIZE):
+                 max_size: int = MAX_EXPRESSION_SIZE, excluding: tuple[str, ...] = ()):
         self.max_inputs = max_inputs
         self.max_size = max_size
+        self.excluding = tuple(excluding)
 
     def apply(self, fgraph: FunctionGraph, record: PassRecord) -> None:
         recorder = ChangeRecorder()
         constants: dict[Variable, Variable] = {}
         fgraph.attach_feature(recorder)
         try:
-            self._fuse_elemwise(fgraph, record, recorder, constants)
-            self._fuse_reductions(fgraph, record, recorder, constants)
+            if "elemwise_fusion" not in self.excluding:
+                self._fuse_elemwise(fgraph, record, recorder, constants)
+            if "reduction_fusion" not in self.excluding:
+                self._fuse_reductions(fgraph, record, recorder, constants)
         finally:
             fgraph.remove_feature(recorder)
 

@@ -36,30 +36,31 @@ PIPELINE: list[tuple[str, str | None, tuple[str, ...]]] = [
 ]
 
 
-def _fusion_pass() -> GraphPass | None:
-    try:
-        from .fusion import FusionPass
-    except ImportError:
-        return None
-    return FusionPass()
+def _fusion_pass(excluding: tuple[str, ...]) -> GraphPass:
+    from .fusion import FusionPass
+
+    return FusionPass(excluding=excluding)
 
 
-def _inplace_pass() -> GraphPass | None:
-    try:
-        from .inplace import InplacePass
-    except ImportError:
-        return None
-    return InplacePass()
+def _inplace_pass(excluding: tuple[str, ...]) -> GraphPass:
+    from .inplace import InplacePass
+
+    return InplacePass(excluding=excluding)
 
 
-def _final_merge() -> GraphPass:
+def _merge(excluding: tuple[str, ...]) -> GraphPass:
+    return MergePass()
+
+
+def _final_merge(excluding: tuple[str, ...]) -> GraphPass:
     merge = MergePass()
     merge.name = "final_merge"
     return merge
 
 
-_GRAPH_PASSES: dict[str, Callable[[], GraphPass | None]] = {
-    "merge": MergePass,
+#: graph passes by name; each gets the excluded names (rules inside it can be switched off)
+_GRAPH_PASSES: dict[str, Callable[[tuple[str, ...]], GraphPass]] = {
+    "merge": _merge,
     "fusion": _fusion_pass,
     "inplace": _inplace_pass,
     "final_merge": _final_merge,
@@ -102,9 +103,7 @@ def build_passes(optimizer: str | None, including: tuple[str, ...] = (),
         if tag is None:
             if requiring and name not in requiring:
                 continue
-            graph_pass = _GRAPH_PASSES[name]()
-            if graph_pass is not None:
-                passes.append(graph_pass)
+            passes.append(_GRAPH_PASSES[name](tuple(excluding)))
             continue
         rewriters = REWRITES.query(tag, including, excluding, requiring)
         passes.append(NodeRewritePass(name, rewriters, (tag,)))
