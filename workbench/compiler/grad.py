@@ -18,7 +18,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-from .graph import Apply, Op, Variable, ancestors, graph_replace, io_toposort
+from .graph import Apply, Op, Variable, graph_replace, io_toposort
 from .gradrecord import GradientRecord, SweepStep
 from .gradtypes import (DisconnectedInputError, DisconnectedType, NullType, NullTypeGradError,
                         connection_pattern, disconnected_type, grad_not_implemented,
@@ -66,7 +66,7 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable],
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: cannot compute the gradient with respect to {w}: "
                                         f"{g.type.why}")
-        elif g is None and _is_discrete(w) and any(v is w for v in ancestors(list(seeds))):
+        elif g is None and _is_discrete(w) and _connected(w, seeds, consider_constant or ()):
             g = _float_zeros_like(w)  # Theano: an integer the cost depends on gets zeros
         elif g is None:
             g = _disconnected_result(w, disconnected_inputs, return_disconnected)
@@ -140,6 +140,14 @@ def _depends_on(order: list[Apply], wrt: Sequence[Variable],
                     if pattern[i][j]:
                         live.add(id(out))
     return live
+
+
+def _connected(w: Variable, seeds: dict[Variable, Variable],
+               consider_constant: Sequence[Variable]) -> bool:
+    """Whether a seed depends on ``w`` along inputs the ops declare connected."""
+    order = io_toposort(list(consider_constant), list(seeds))
+    live = _depends_on(order, [w], {id(v) for v in consider_constant})
+    return any(id(v) in live for v in seeds)
 
 
 def _reverse_sweep(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
