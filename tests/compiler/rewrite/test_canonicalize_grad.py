@@ -110,7 +110,11 @@ def graphs(draw):
 def test_canonicalize_keeps_values_dtypes_and_shapes(case):
     inputs, shapes, out, seed, dtype = case
     rng = np.random.default_rng(seed)
-    values = [(rng.normal(size=s) * (3 if dtype[0] == "i" else 1)).astype(dtype) for s in shapes]
+    values = [rng.normal(size=s) for s in shapes]
+    if dtype.startswith("int"):
+        # nonzero: cancelling x in x * y / x assumes x != 0 (documented, as Theano)
+        values = [np.where(np.abs(v) < 1 / 3, 1, v * 3) for v in values]
+    values = [v.astype(dtype) for v in values]
     ref = workbench.function(inputs, out, mode=NO_REWRITES, on_unused_input="ignore")
     f = workbench.function(inputs, out, mode=workbench.Mode(optimizer="fast_run"),
                            on_unused_input="ignore")
@@ -119,6 +123,11 @@ def test_canonicalize_keeps_values_dtypes_and_shapes(case):
         got = f(*[v.copy() for v in values])
     assert got.shape == want.shape and got.dtype == want.dtype
     tol = 1e-4 if dtype in ("float32", "int8") else 1e-9
+    if dtype.startswith("int") and want.dtype.kind == "f":
+        # a computed integer term can be exactly 0: where the reference divides 0 by 0,
+        # cancelling the term gives a number instead of NaN (the documented assumption)
+        keep = np.isfinite(want)
+        got, want = got[keep], want[keep]
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
 
 

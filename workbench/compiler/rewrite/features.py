@@ -154,17 +154,42 @@ class DestroyHandler(Feature):
     def __init__(self, mutable: Any = ()) -> None:
         self.mutable = {id(v) for v in mutable}
         self.destroyers: dict[Apply, None] = {}
+        # validate() re-checks only what changed since the last call: destroyers made or
+        # rewired (_pending), and values that gained a reader (_dirty); a rewired view makes
+        # it check everything (_full). _by_value: which destroyer overwrites each value.
+        self._pending: set[Apply] = set()
+        self._dirty: set[int] = set()
+        self._full = True
+        self._by_value: dict[int, Apply] = {}
+        self._values_of: dict[Apply, list[int]] = {}
 
     def on_attach(self, fgraph: FunctionGraph) -> None:
         self.fgraph = fgraph
         self.destroyers = {n: None for n in fgraph.apply_nodes if n.op.destroy_map}
+        self._full = True
 
     def on_import(self, fgraph, node, reason):
         if node.op.destroy_map:
             self.destroyers[node] = None
+            self._pending.add(node)
+        for inp in node.inputs:  # each input gains a reader
+            self._dirty.add(id(self.value_root(inp)))
 
     def on_prune(self, fgraph, node, reason):
         self.destroyers.pop(node, None)
+        self._pending.discard(node)
+        for key in self._values_of.pop(node, ()):
+            if self._by_value.get(key) is node:
+                del self._by_value[key]
+
+    def on_change_input(self, fgraph, node, i, old, new, reason):
+        self._dirty.add(id(self.value_root(new)))
+        if node == "output":
+            return
+        if node in self.destroyers:
+            self._pending.add(node)
+        elif node.op.view_map:
+            self._full = True  # what the views downstream of it show has changed
 
     def storage_root(self, var: Variable) -> Variable:
         """The variable whose memory ``var`` views (itself when it owns its memory)."""
@@ -233,23 +258,49 @@ class DestroyHandler(Feature):
 
     def validate(self, fgraph: FunctionGraph) -> None:
         """No value overwritten twice; nothing protected overwritten; no value overwritten
-        while another node (or a graph output) still reads it."""
-        destroyed: dict[int, Apply] = {}
-        for node in self.destroyers:
-            for _, ins in node.op.destroy_map.items():
-                for i in ins:
-                    root = self.storage_root(node.inputs[i])
-                    if self.is_protected(node.inputs[i]):
-                        raise InconsistencyError(f"{node.op} would overwrite {root}, which is "
-                                                 f"an input, a constant or shared storage")
-                    # keyed by value, not memory: a chain of in-place ops, each overwriting
-                    # the previous one's result, is fine
-                    value = self.value_root(node.inputs[i])
-                    other = destroyed.setdefault(id(value), node)
-                    if other is not node:
-                        raise InconsistencyError(f"{node.op} and {other.op} both overwrite "
-                                                 f"{value}")
-                    if not self.can_destroy(node, i):
-                        # e.g. a merge after the in-place pass gave the value another reader
-                        raise InconsistencyError(f"{node.op} would overwrite {node.inputs[i]}, "
-                                                 f"which something else still reads")
+        while another node (or a graph output) still reads it. Only what changed since the
+        last validation is checked."""
+        if self._full:
+            todo = list(self.destroyers)
+            self._by_value.clear()
+            self._values_of.clear()
+        else:
+            todo = list(self._pending)
+            for key in self._dirty:
+                node = self._by_value.get(key)
+                if node is not None and node in self.destroyers:
+                    todo.append(node)
+        try:
+            for node in dict.fromkeys(todo):
+                self._check(node)
+        finally:
+            self._pending.clear()
+            self._dirty.clear()
+            self._full = False
+
+    def _check(self, node: Apply) -> None:
+        keys = []
+        for _, ins in node.op.destroy_map.items():
+            for i in ins:
+                root = self.storage_root(node.inputs[i])
+                if self.is_protected(node.inputs[i]):
+                    self._full = True
+                    raise InconsistencyError(f"{node.op} would overwrite {root}, which is "
+                                             f"an input, a constant or shared storage")
+                # keyed by value, not memory: a chain of in-place ops, each overwriting
+                # the previous one's result, is fine
+                value = self.value_root(node.inputs[i])
+                other = self._by_value.get(id(value))
+                if other is not None and other is not node and other in self.destroyers:
+                    self._full = True
+                    raise InconsistencyError(f"{node.op} and {other.op} both overwrite "
+                                             f"{value}")
+                if not self.can_destroy(node, i):
+                    # e.g. a merge after the in-place pass gave the value another reader
+                    self._full = True
+                    raise InconsistencyError(f"{node.op} would overwrite {node.inputs[i]}, "
+                                             f"which something else still reads")
+                keys.append(id(value))
+        for key in keys:
+            self._by_value[key] = node
+        self._values_of[node] = keys
