@@ -19,6 +19,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -q
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/run.py
 
 clean:

@@ -113,9 +113,19 @@ def _pytensor_peer(build: Callable) -> Peer:
     return Peer(f"PyTensor {pytensor.__version__} FAST_RUN rewrite", run)
 
 
+#: PyTensor takes ~18 s to rewrite the 1,000-node graph on the 2-core machine; at 10,000 one
+#: sample would take minutes, so it is skipped there (and reported so)
+PYTENSOR_MAX_NODES = 2000
+
+
 def _case(title: str, build: Callable, rounds: int) -> Result:
     wb_run, n_nodes = _workbench_peer(build)
-    peers = [Peer("workbench fast_run rewrite (+trace)", wb_run), _pytensor_peer(build)]
+    if n_nodes <= PYTENSOR_MAX_NODES:
+        pytensor_peer = _pytensor_peer(build)
+    else:
+        pytensor_peer = Peer("PyTensor FAST_RUN rewrite", None,
+                             f"skipped above {PYTENSOR_MAX_NODES} nodes: minutes per sample")
+    peers = [Peer("workbench fast_run rewrite (+trace)", wb_run), pytensor_peer]
     return run_case(f"{title} [{n_nodes} nodes before rewriting]", "ms", peers,
                     rounds=rounds, warmup=1)
 
@@ -123,7 +133,7 @@ def _case(title: str, build: Callable, rounds: int) -> Result:
 def main() -> list[Result]:
     results = [_case("rewrite the MLP 784-500-10 train graph",
                      lambda T, grad: mlp_graph(T, grad), rounds=11)]
-    for size, rounds in ((100, 11), (1000, 5), (10000, 3)):
+    for size, rounds in ((100, 11), (1000, 3), (10000, 3)):
         results.append(_case(f"rewrite a random elementwise graph (~{size} nodes)",
                              lambda T, grad, s=size: random_graph(T, s), rounds=rounds))
     return results

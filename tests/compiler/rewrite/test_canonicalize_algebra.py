@@ -70,8 +70,8 @@ def test_cancellation_without_broadcast_needs_no_alloc(rng):
 
 def test_cancel_common_factors(rng):
     x, y, z = T.dmatrices("x", "y", "z")
-    f, ref = compare([x, y, z], (x * y) / (y * z),
-                     [rng.normal(size=(2, 3)), rng.normal(size=(2, 3)) + 3, rng.normal(size=(2, 3)) + 3])
+    values = [rng.normal(size=(2, 3)), rng.normal(size=(2, 3)) + 3, rng.normal(size=(2, 3)) + 3]
+    f, ref = compare([x, y, z], (x * y) / (y * z), values)
     ops = canonical_ops(f)
     assert ops.count("Elemwise{true_div}") == 1 and "Elemwise{mul}" not in ops
 

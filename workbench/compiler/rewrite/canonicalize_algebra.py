@@ -369,7 +369,7 @@ def _rebuild_sum(fgraph: FunctionGraph, node: Apply, flat: _Flat) -> Variable | 
 
 @register("canonicalize", "fast_run")
 @node_rewriter([scalar.mul, scalar.true_div, scalar.neg])
-def local_mul_canonizer(fgraph, node):
+def local_mul_canonizer(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """Products and quotients as ``c * num / den``: equal factors cancel, constants fold,
     one division at most, allocs broadcast once at the end."""
     out = node.outputs[0]
@@ -384,7 +384,7 @@ def local_mul_canonizer(fgraph, node):
 
 @register("canonicalize", "fast_run")
 @node_rewriter([scalar.add, scalar.sub, scalar.neg])
-def local_add_canonizer(fgraph, node):
+def local_add_canonizer(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """Sums as ``terms + c - terms``: equal terms cancel, constants fold, one subtraction
     at most, allocs broadcast once at the end."""
     out = node.outputs[0]

@@ -14,7 +14,8 @@ the left (Alloc broadcasts anyway), or of a value that already has the shape, go
 """
 from __future__ import annotations
 
-from ..graph import Variable
+from ..fgraph import FunctionGraph
+from ..graph import Apply, Variable
 from ..ops.alloc import Alloc
 from ..ops.elemwise import Elemwise
 from .canonicalize_match import (broadcast_to_shape_of, covered, is_dim_of, like,
@@ -39,7 +40,7 @@ def _value(alloc: Variable) -> Variable:
 
 @register("canonicalize", "fast_run")
 @node_rewriter([Elemwise])
-def local_elemwise_alloc(fgraph, node):
+def local_elemwise_alloc(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``f(alloc(v, *dims), y) -> f(v, y)`` when ``y`` provably has every dimension of the
     alloc; ``f(alloc(v, *dims), c) -> alloc(f(v, c), *dims)`` when ``c`` is a single
     element (and nothing else reads the alloc)."""
@@ -71,7 +72,7 @@ def local_elemwise_alloc(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Alloc])
-def local_useless_alloc(fgraph, node):
+def local_useless_alloc(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``alloc(v, *shape(v)) -> v``; ``alloc(alloc(v, ...), *dims) -> alloc(v, *dims)``;
     ``alloc(padded(v), *dims) -> alloc(v, *dims)`` for a DimShuffle that only adds
     broadcastable dimensions on the left."""

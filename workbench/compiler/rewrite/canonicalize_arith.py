@@ -50,7 +50,7 @@ def _drop_neutral(fgraph: FunctionGraph, node: Apply, keep: Variable, drop: Vari
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.mul])
-def local_mul_by_one(fgraph, node):
+def local_mul_by_one(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x * 1 -> x`` and ``1 * x -> x``."""
     a, b = node.inputs
     if _all_equal_constant(b, 1):
@@ -62,7 +62,7 @@ def local_mul_by_one(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.add, scalar.sub])
-def local_add_zero(fgraph, node):
+def local_add_zero(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x + 0 -> x``, ``0 + x -> x`` and ``x - 0 -> x``."""
     a, b = node.inputs
     if node.outputs[0].dtype == "bool":
@@ -76,7 +76,7 @@ def local_add_zero(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.true_div, scalar.int_div])
-def local_div_by_one(fgraph, node):
+def local_div_by_one(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x / 1 -> x``; ``x // 1 -> x`` for integers (for floats it is ``floor(x)``)."""
     a, b = node.inputs
     if not _all_equal_constant(b, 1):
@@ -88,7 +88,7 @@ def local_div_by_one(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.neg])
-def local_neg_neg(fgraph, node):
+def local_neg_neg(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``-(-x) -> x`` (exact for integers too: two's complement negation is an
     involution)."""
     inner = node.inputs[0]
@@ -99,7 +99,7 @@ def local_neg_neg(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.sub])
-def local_sub_self(fgraph, node):
+def local_sub_self(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x - x -> zeros`` of the shape of the result (NaN and inf ignored, as Theano)."""
     a, b = node.inputs
     if a is not b:
@@ -110,7 +110,7 @@ def local_sub_self(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.sub])
-def local_zero_sub(fgraph, node):
+def local_zero_sub(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``0 - x -> -x``."""
     from ...tensor.basic import cast
     from ...tensor.math import neg
@@ -138,7 +138,7 @@ def _times_zero(fgraph: FunctionGraph, node: Apply, floats_too: bool) -> list | 
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.mul])
-def local_mul_by_zero(fgraph, node):
+def local_mul_by_zero(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x * 0 -> zeros`` of the broadcast shape of both operands, for an integer or bool
     ``x`` (which holds no NaN or inf)."""
     return _times_zero(fgraph, node, floats_too=False)
@@ -146,7 +146,7 @@ def local_mul_by_zero(fgraph, node):
 
 @register("canonicalize", "optional")
 @node_rewriter([scalar.mul])
-def local_mul_by_zero_ignoring_nan(fgraph, node):
+def local_mul_by_zero_ignoring_nan(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x * 0 -> zeros`` for a float ``x`` too, as Theano does: ``nan * 0`` and
     ``inf * 0`` become 0 instead of NaN. Off by default (NumPy gives NaN); turn it on with
     ``Mode().including('local_mul_by_zero_ignoring_nan')``."""
@@ -155,7 +155,7 @@ def local_mul_by_zero_ignoring_nan(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([scalar.pow])
-def local_pow_canonicalize(fgraph, node):
+def local_pow_canonicalize(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x ** 1 -> x`` and ``x ** 0 -> ones`` (NumPy gives 1 for ``nan ** 0`` too)."""
     x, p = node.inputs
     out = node.outputs[0]
@@ -172,7 +172,7 @@ def local_pow_canonicalize(fgraph, node):
 
 @register("canonicalize", "fast_run")
 @node_rewriter([scalar.pow])
-def local_pow_special_exponent(fgraph, node):
+def local_pow_special_exponent(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x ** 2 -> sqr(x)``, ``x ** 0.5 -> sqrt(x)``, ``x ** -1 -> 1 / x`` and
     ``x ** -0.5 -> 1 / sqrt(x)``; ``x`` is first cast to the result's dtype, so the square
     of an int8 raised to a float power does not wrap around. Integer results only take the

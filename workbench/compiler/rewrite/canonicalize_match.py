@@ -19,7 +19,7 @@ replace (:func:`broadcast_to_shape_of`).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -38,7 +38,13 @@ from .features import shape_feature
 def scalar_op_name(var_or_node: Variable | Apply | None) -> str | None:
     """The table name (``'mul'``, ``'neg'``...) of the scalar op an Elemwise node applies
     (given the node or one of its outputs); None for anything else, Casts and Composites
-    included."""
+    included.
+
+    >>> from workbench import tensor as T
+    >>> x = T.dvector()
+    >>> scalar_op_name(x * 2), scalar_op_name(T.cast(x, 'int8')), scalar_op_name(x)
+    ('mul', None, None)
+    """
     node = var_or_node.owner if isinstance(var_or_node, Variable) else var_or_node
     if node is None or not isinstance(node.op, Elemwise) or node.op.inplace_pattern:
         return None
@@ -48,24 +54,18 @@ def scalar_op_name(var_or_node: Variable | Apply | None) -> str | None:
 
 def constant_scalar(var: Variable) -> Any:
     """The one value of a constant with a single element (any number of size-1
-    dimensions) as a NumPy scalar, else None. Such a constant never widens a broadcast."""
+    dimensions) as a Python number, else None. Such a constant never widens a broadcast.
+
+    >>> from workbench import tensor as T
+    >>> constant_scalar(T.constant([[2.5]])), constant_scalar(T.constant([1, 2]))
+    (2.5, None)
+    """
     if not isinstance(var, Constant):
         return None
     data = getattr(var, "data", None)
     if not isinstance(data, np.ndarray) or data.size != 1 or data.dtype.kind not in "biufc":
         return None
     return data.reshape(()).item() if data.dtype.kind != "b" else bool(data.reshape(()))
-
-
-def is_constant_equal(var: Variable, value: float) -> bool:
-    """Whether ``var`` is a single-element constant equal to ``value``."""
-    v = constant_scalar(var)
-    return v is not None and v == value
-
-
-def n_clients(fgraph: FunctionGraph, var: Variable) -> int:
-    """How many uses ``var`` has in the graph (a graph output counts as one)."""
-    return len(fgraph.clients.get(var, ()))
 
 
 def only_client_is(fgraph: FunctionGraph, var: Variable, node: Apply) -> bool:
@@ -75,6 +75,7 @@ def only_client_is(fgraph: FunctionGraph, var: Variable, node: Apply) -> bool:
 
 
 def is_float(dtype: str) -> bool:
+    """Whether ``dtype`` is a float or complex dtype (where NaN and inf exist)."""
     return np.dtype(dtype).kind in "fc"
 
 
@@ -84,7 +85,13 @@ def is_float(dtype: str) -> bool:
 
 def same_size(a: Any, b: Any, depth: int = 4) -> bool:
     """Whether two symbolic sizes are surely equal: the same variable, equal constants, or
-    the same op applied to sizes that are (``Shape_i(0)(x)`` made twice)."""
+    the same op applied to sizes that are (``Shape_i(0)(x)`` made twice).
+
+    >>> from workbench import tensor as T
+    >>> x = T.dmatrix()
+    >>> same_size(T.shape_i(x, 0), T.shape_i(x, 0)), same_size(T.shape_i(x, 0), T.shape_i(x, 1))
+    (True, False)
+    """
     if a is b:
         return True
     ka, kb = _known(a), _known(b)
@@ -169,7 +176,12 @@ def covered(fgraph: FunctionGraph, kept: Sequence[Variable], dropped: Variable) 
 
 def like(new: Variable, old: Variable) -> Variable:
     """``new`` with ``old``'s dtype and number of dimensions (broadcastable dimensions
-    added on the left, as broadcasting would)."""
+    added on the left, as broadcasting would).
+
+    >>> from workbench import tensor as T
+    >>> like(T.ivector(), T.dmatrix()).type
+    TensorType(float64, row)
+    """
     from ...tensor.basic import cast
 
     if new.dtype != old.dtype:
@@ -223,7 +235,13 @@ def filled(fgraph: FunctionGraph, value: Any, out: Variable) -> Variable | None:
 
 def unpad(var: Variable) -> Variable:
     """``var`` without broadcastable dimensions added on its left by a DimShuffle (as an
-    Elemwise does to line an operand up with wider ones)."""
+    Elemwise does to line an operand up with wider ones).
+
+    >>> from workbench import tensor as T
+    >>> v = T.dvector('v')
+    >>> unpad(v.dimshuffle('x', 0)) is v, unpad(v.dimshuffle(0, 'x')) is v
+    (True, False)
+    """
     owner = var.owner
     if owner is not None and isinstance(owner.op, DimShuffle):
         inner = owner.inputs[0]
@@ -248,7 +266,3 @@ def new_nodes(var: Variable, fgraph: FunctionGraph, limit: int = 64) -> int:
         stack.extend(node.inputs)
     return count
 
-
-def all_same(items: Iterable[Any]) -> bool:
-    items = list(items)
-    return all(i is items[0] for i in items[1:])

@@ -16,6 +16,8 @@ import copy
 
 import numpy as np
 
+from ..fgraph import FunctionGraph
+from ..graph import Apply, Variable
 from ..ops.elemwise import DimShuffle
 from ..ops.reduce import CAReduce, Sum, normalize_op_axis
 from .canonicalize_match import constant_scalar, is_float, like, only_client_is, scalar_op_name
@@ -36,7 +38,7 @@ def _with_axis(op: CAReduce, axes: tuple[int, ...], ndim: int) -> CAReduce:
 
 @register("canonicalize", "fast_run")
 @node_rewriter([Sum])
-def local_sum_sum(fgraph, node):
+def local_sum_sum(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``sum(sum(x, a), b) -> sum(x, a + b)`` (when both sums have the same output and
     accumulator dtypes, and nothing else reads the inner one)."""
     inner = node.inputs[0]
@@ -56,7 +58,7 @@ def local_sum_sum(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([CAReduce])
-def local_reduce_useless_axes(fgraph, node):
+def local_reduce_useless_axes(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """A reduction over an axis of static size 1 only drops it; one over no axis at all is
     its input cast to the output dtype (``sum(int8, axis=()) `` is int64)."""
     x = node.inputs[0]
@@ -75,7 +77,7 @@ def local_reduce_useless_axes(fgraph, node):
 
 @register("canonicalize", "fast_run")
 @node_rewriter([Sum])
-def local_sum_of_scaled(fgraph, node):
+def local_sum_of_scaled(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``sum(c * x) -> c * sum(x)`` for a single-element constant ``c`` and a float ``x``
     of the product's dtype and dimensions."""
     from ...tensor.basic import constant

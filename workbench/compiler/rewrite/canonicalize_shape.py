@@ -1,12 +1,15 @@
 """Shapes from input shapes: ``Shape_i(x)`` and ``Shape(x)`` of a computed ``x`` become
-expressions on the shapes the graph already has (``shape_feature(fgraph).shape_of``), so that
-``T.exp(x).shape`` does not need ``exp`` computed; ``x.shape[i]`` becomes ``Shape_i(i)(x)``.
+expressions on the shapes of earlier variables, so that ``T.exp(x).shape`` does not need
+``exp`` computed; ``x.shape[i]`` becomes ``Shape_i(i)(x)``.
 
-A shape is replaced when that costs no more than one new node (a constant, a size the graph
-already computes, one ``Shape_i`` of an earlier variable) or when ``x`` is computed only for
-its shape (then ``x`` and what only it needed go away). So a gradient graph, which reads the
-shapes of values it computes anyway, does not grow the ``switch`` expressions broadcasting
-needs. A graph input's shape is read as it is (it has nothing earlier to come from).
+A ``Shape_i`` climbs one node at a time (``Shape_i(exp(x)) -> Shape_i(x)``) while each step
+costs at most one node: a constant, a size the graph already computes, one ``Shape_i`` of an
+input of ``x``'s node (the graph's own one when it has it, so climbs from several places
+meet). When ``x`` is computed only for its shape, the whole expression the ShapeFeature
+infers (``shape_feature(fgraph).shape_of``) replaces it at once, and ``x`` and what only it
+needed go away. So a gradient graph, which reads the shapes of values it computes anyway,
+does not grow the ``switch`` expressions broadcasting needs, and the pass stays linear in the
+graph. A graph input's shape is read as it is (it has nothing earlier to come from).
 
 >>> import workbench
 >>> from workbench import tensor as T
@@ -17,12 +20,12 @@ needs. A graph input's shape is read as it is (it has nothing earlier to come fr
 """
 from __future__ import annotations
 
-import numpy as np
-
 from typing import Any
 
+import numpy as np
+
 from ..fgraph import FunctionGraph
-from ..graph import Variable
+from ..graph import Apply, Variable
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.join import MakeVector
 from ..ops.shape import Shape, Shape_i
@@ -33,7 +36,14 @@ from .db import node_rewriter, register
 
 
 def read_dim(fgraph: FunctionGraph, var: Variable, axis: int) -> Variable:
-    """``Shape_i(axis)(var)``: the graph's own node when it has one (no duplicate to merge)."""
+    """``Shape_i(axis)(var)``: the graph's own node when it has one (no duplicate to merge).
+
+    >>> from workbench import tensor as T
+    >>> x = T.dmatrix('x')
+    >>> fg = FunctionGraph([x], [T.shape_i(x, 1)])
+    >>> read_dim(fg, fg.inputs[0], 1) is fg.outputs[0], str(read_dim(fg, fg.inputs[0], 0))
+    (True, 'Shape_i{0}.0')
+    """
     for client, _ in fgraph.clients.get(var, ()):
         if client != "output" and isinstance(client.op, Shape_i) and client.op.i == axis:
             return client.outputs[0]
@@ -96,11 +106,15 @@ def _dim_through(fgraph: FunctionGraph, x: Variable, axis: int) -> Variable | No
 
 @register("canonicalize", "fast_run")
 @node_rewriter([Shape_i])
-def local_shape_i_of_computed(fgraph, node):
+def local_shape_i_of_computed(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``Shape_i(i)(f(...)) -> `` dimension ``i`` inferred from ``f``'s inputs: one node up
     at a time while that costs at most one node (it then climbs on in later steps), the
     whole inferred expression when ``f(...)`` is computed only for its shape."""
+    from ...tensor.basic import constant
+
     x = node.inputs[0]
+    if x.type.shape[node.op.i] is not None:
+        return [constant(x.type.shape[node.op.i], dtype="int64")]
     if x.owner is None:
         return None  # a graph input: its shape is read, not inferred
     quick = _dim_through(fgraph, x, node.op.i)
@@ -120,9 +134,18 @@ def local_shape_i_of_computed(fgraph, node):
     return [expr]
 
 
+def _only_indexed(fgraph: FunctionGraph, shape: Variable) -> bool:
+    """Whether every use of a shape vector takes one constant entry (each becomes a
+    ``Shape_i``, which climbs on its own: no need to infer the whole shape)."""
+    clients = fgraph.clients.get(shape, ())
+    return bool(clients) and all(
+        c != "output" and type(c.op) is Subtensor and len(c.op.idx_list) == 1
+        and isinstance(c.op.idx_list[0], int) for c, _ in clients)
+
+
 @register("canonicalize", "fast_run")
 @node_rewriter([Shape])
-def local_shape_of_computed(fgraph, node):
+def local_shape_of_computed(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``Shape(x)`` -> a constant when the static shape is known; ``Shape(v)`` when ``x``
     has the shape of an earlier ``v`` (``Shape(exp(v)) -> Shape(v)``); the vector of the
     inferred dimensions when ``x`` is computed only for its shape."""
@@ -131,7 +154,7 @@ def local_shape_of_computed(fgraph, node):
     x = node.inputs[0]
     if all(s is not None for s in x.type.shape):
         return [constant(np.asarray(x.type.shape, dtype="int64").reshape(x.ndim))]
-    if x.owner is None:
+    if x.owner is None or _only_indexed(fgraph, node.outputs[0]):
         return None
     items = dims_of(fgraph, x)
     if any(depends_on(i, x, fgraph) for i in items):
@@ -149,7 +172,7 @@ def local_shape_of_computed(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Subtensor])
-def local_subtensor_of_shape(fgraph, node):
+def local_subtensor_of_shape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``Shape(x)[i] -> Shape_i(i)(x)`` and ``MakeVector(a, b, ...)[i] -> `` its ``i``-th
     input, for a constant ``i``."""
     if type(node.op) is not Subtensor or len(node.op.idx_list) != 1:

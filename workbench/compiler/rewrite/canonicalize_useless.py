@@ -32,7 +32,7 @@ from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.gradflow import GradientFlowOp
 from ..ops.join import MakeVector
 from ..ops.scalar import SCALAR_OPS, Cast
-from ..ops.shape import Rebroadcast, Reshape, Shape, Shape_i, SpecifyShape, static_int
+from ..ops.shape import Rebroadcast, Reshape, Shape, SpecifyShape, static_int
 from ..ops.subtensor import INPUT, Subtensor
 from .canonicalize_match import is_dim_of, scalar_op_name
 from .db import node_rewriter, register
@@ -51,7 +51,7 @@ def _shape_entries(shape: Variable, ndim: int) -> list[Any] | None:
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Reshape])
-def local_useless_reshape(fgraph, node):
+def local_useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``reshape(x, shape(x)) -> x``: every entry of the new shape is surely the size of that
     dimension of ``x`` (a vector reshaped to ``(-1,)`` too)."""
     x, shape = node.inputs
@@ -72,7 +72,7 @@ def local_useless_reshape(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Reshape])
-def local_reshape_reshape(fgraph, node):
+def local_reshape_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``reshape(reshape(x, s1), s2) -> reshape(x, s2)``."""
     inner, shape = node.inputs
     if inner.owner is None or not isinstance(inner.owner.op, Reshape):
@@ -86,7 +86,7 @@ def _compose(inner: DimShuffle, outer: DimShuffle) -> tuple:
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([DimShuffle])
-def local_dimshuffle_merge(fgraph, node):
+def local_dimshuffle_merge(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """A DimShuffle that keeps every dimension in place is ``x``; a DimShuffle of a
     DimShuffle is one DimShuffle (so ``x.T.T -> x``)."""
     x = node.inputs[0]
@@ -122,7 +122,7 @@ def _full_slice(fgraph: FunctionGraph, x: Variable, axis: int, parts: tuple) -> 
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Subtensor])
-def local_useless_subtensor(fgraph, node):
+def local_useless_subtensor(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``x[:]``, ``x[0:]``, ``x[::1]``, ``x[0:x.shape[0]]`` (and the same on every axis) ->
     ``x``."""
     if type(node.op) is not Subtensor:
@@ -142,7 +142,7 @@ def local_useless_subtensor(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Cast("float64")])
-def local_useless_cast(fgraph, node):
+def local_useless_cast(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """A cast to the dtype the input has is the input; a cast of a lossless cast is one cast
     (or none)."""
     from ...tensor.basic import cast
@@ -162,7 +162,7 @@ def local_useless_cast(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([SCALAR_OPS["identity"]])
-def local_remove_tensor_copy(fgraph, node):
+def local_remove_tensor_copy(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``tensor_copy(x) -> x``."""
     if scalar_op_name(node) != "identity":
         return None
@@ -171,7 +171,7 @@ def local_remove_tensor_copy(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([SpecifyShape])
-def local_useless_specify_shape(fgraph, node):
+def local_useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """A SpecifyShape of sizes already known (statically or as the same symbolic size) is
     dropped, or keeps only the sizes that still say something."""
     x, *sizes = node.inputs
@@ -185,7 +185,7 @@ def local_useless_specify_shape(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([Rebroadcast])
-def local_useless_rebroadcast(fgraph, node):
+def local_useless_rebroadcast(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """A Rebroadcast that marks as broadcastable what is, or as not broadcastable what is
     not, is dropped; a Rebroadcast of a Rebroadcast is one."""
     x = node.inputs[0]
@@ -204,7 +204,7 @@ def local_useless_rebroadcast(fgraph, node):
 
 @register("canonicalize", "fast_run", "fast_compile")
 @node_rewriter([GradientFlowOp])
-def local_remove_gradient_flow(fgraph, node):
+def local_remove_gradient_flow(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """``consider_constant``, ``zero_grad``, ``disconnected_grad``, ``grad_clip`` and
     ``grad_scale`` are the identity once the gradient is built."""
     return [node.inputs[0]]
