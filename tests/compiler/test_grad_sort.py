@@ -11,7 +11,7 @@ from gradcheck import check_grad
 from workbench import tensor as T
 from workbench.compiler.ops.counting import BinCount
 from workbench.compiler.ops.cumulative import CumOp, DiffOp
-from workbench.compiler.ops.sort import ArgSort, Sort, TopK
+from workbench.compiler.ops.sort import ArgSort, TopK
 from workbench.gradient import DisconnectedInputError, Rop, grad
 
 

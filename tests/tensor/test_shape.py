@@ -9,7 +9,7 @@ import workbench
 from workbench import tensor as T
 from workbench.compiler.types import ALL_DTYPES
 
-from opcheck import BACKEND_MODES, check_infer_shape, check_op, symbolic_like
+from opcheck import check_infer_shape, check_op
 
 dtypes = st.sampled_from(ALL_DTYPES)
 small_shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .fgraph import FunctionGraph
-from .graph import Constant, Variable, ancestors, clone_graph, graph_inputs
+from .graph import Constant, Variable, ancestors, clone_graph, graph_inputs, view_root
 from .mode import Mode, get_mode
 from .shared import SharedVariable
 
@@ -366,17 +366,6 @@ def _collect_updates(updates: Any, ins: list[In], out_specs: list[Out],
     return pairs
 
 
-def _view_root(var: Variable) -> Variable:
-    """The variable owning the memory ``var`` views (itself when it owns its memory)."""
-    while var.owner is not None:
-        op = var.owner.op
-        viewed = op.view_map.get(var.index) or op.destroy_map.get(var.index)
-        if not viewed:
-            break
-        var = var.owner.inputs[viewed[0]]
-    return var
-
-
 def _may_alias_roots(var: Variable) -> bool:
     """Whether ``var``'s value may share memory with a graph input, shared or constant."""
     while True:
@@ -451,9 +440,9 @@ class Function:
         for i, (spec, var) in enumerate(zip(maker.outputs, outs[:n_out])):
             # the same memory as an earlier output (merged, or a view of it), or as an update
             # (whose value becomes shared storage): the caller must get its own copy
-            root = _view_root(var)
-            repeated = any(root is _view_root(other) for other in outs[:i]) or any(
-                root is _view_root(other) for other in outs[n_out:])
+            root = view_root(var)
+            repeated = any(root is view_root(other) for other in outs[:i]) or any(
+                root is view_root(other) for other in outs[n_out:])
             self._output_copy.append(repeated or (not spec.borrow and _may_alias_roots(var)))
         self._outputs = list(zip(self._output_cells, self._output_copy))
         self._updates = []

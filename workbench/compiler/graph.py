@@ -269,6 +269,18 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
     return result
 
 
+def view_root(var: Variable) -> Variable:
+    """The variable owning the memory ``var`` views or overwrites, following ``view_map``
+    and ``destroy_map`` up the graph (``var`` itself when it owns its memory)."""
+    while var.owner is not None:
+        op = var.owner.op
+        viewed = op.view_map.get(var.index) or op.destroy_map.get(var.index)
+        if not viewed:
+            break
+        var = var.owner.inputs[viewed[0]]
+    return var
+
+
 def graph_inputs(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
     """The root variables (no owner, or blocked) that the outputs depend on, in order."""
     blocked = set(map(id, blockers))

@@ -164,7 +164,60 @@ class _BlasUpdate(Op):
         return f"{type(self).__name__}{{{'inplace' if self.inplace else 'no_inplace'}}}"
 
 
-class Gemm(_BlasUpdate):
+class _ScaledUpdate(_BlasUpdate):
+    """What Gemm and Gemv share: inputs ``(c, alpha, left, right, beta)`` for
+    ``alpha * dot(left, right) + beta * c``, with ``c`` unread for a constant ``beta`` of 0;
+    subclasses give the gradients of ``dot(left, right)`` in :meth:`_operand_grads`."""
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        reads_c = not is_zero_constant(node.inputs[4])
+        return [[reads_c], [True], [True], [True], [reads_c]]
+
+    def _operand_grads(self, left: Variable, right: Variable, g_prod: Variable) -> tuple:
+        """The gradients of ``dot(left, right)`` with respect to ``left`` and ``right``,
+        given ``g_prod``, the gradient of that product."""
+        raise NotImplementedError
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        """With ``p = dot(left, right)`` and ``g`` summed back to the shapes of ``p`` and
+        ``c`` (undoing any broadcasting): ``gleft, gright = alpha * (the gradients of p)``,
+        ``galpha = sum(g_p p)``, ``gc = beta g_c``, ``gbeta = sum(g_c c)``."""
+        from ...tensor.reduce import sum as tsum
+        from .alloc import sum_to_shape_of
+
+        c, alpha, left, right, beta = inputs
+        (g,) = output_grads
+        prod = _dot(left, right)
+        g_prod = sum_to_shape_of(g, prod)
+        g_left, g_right = self._operand_grads(left, right, g_prod)
+        grads = [None, tsum(g_prod * prod), g_left * alpha, g_right * alpha, None]
+        if is_zero_constant(beta):
+            grads[0] = grads[4] = disconnected_type()
+        else:
+            g_c = sum_to_shape_of(g, c)
+            grads[0], grads[4] = g_c * beta, tsum(g_c * c)
+        return grads
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """``d(out) = dalpha p + alpha (dleft right + left dright) + dbeta c + beta dc``."""
+        c, alpha, left, right, beta = inputs
+        dc, dalpha, dleft, dright, dbeta = eval_points
+        reads_c = not is_zero_constant(beta)
+        terms = []
+        if dalpha is not None:
+            terms.append(dalpha * _dot(left, right))
+        if dleft is not None:
+            terms.append(alpha * _dot(dleft, right))
+        if dright is not None:
+            terms.append(alpha * _dot(left, dright))
+        if reads_c and dbeta is not None:
+            terms.append(dbeta * c)
+        if reads_c and dc is not None:
+            terms.append(beta * dc)
+        return [_sum_terms(terms)]
+
+
+class Gemm(_ScaledUpdate):
     """``alpha * dot(x, y) + beta * z`` for matrices; inputs ``(z, alpha, x, y, beta)``.
 
     With a constant ``beta`` of 0, ``z`` is not read, only its shape counts (the BLAS
@@ -229,50 +282,12 @@ class Gemm(_BlasUpdate):
         zs, _, xs, ys, _ = input_shapes
         return [broadcast_shape_symbolic([zs, (xs[0], ys[1])], node.outputs[0].type.shape)]
 
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        reads_z = not is_zero_constant(node.inputs[4])
-        return [[reads_z], [True], [True], [True], [reads_z]]
-
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        """With ``p = dot(x, y)`` and ``g`` summed back to the shapes of ``p`` and ``z``
-        (undoing any broadcasting): ``gx = alpha g_p y^T``, ``gy = alpha x^T g_p``,
-        ``galpha = sum(g_p p)``, ``gz = beta g_z``, ``gbeta = sum(g_z z)``."""
-        from ...tensor.reduce import sum as tsum
-        from .alloc import sum_to_shape_of
-
-        z, alpha, x, y, beta = inputs
-        (g,) = output_grads
-        prod = _dot(x, y)
-        g_prod = sum_to_shape_of(g, prod)
-        grads = [None, tsum(g_prod * prod), _dot(g_prod, y.T) * alpha,
-                 _dot(x.T, g_prod) * alpha, None]
-        if is_zero_constant(beta):
-            grads[0] = grads[4] = disconnected_type()
-        else:
-            g_z = sum_to_shape_of(g, z)
-            grads[0], grads[4] = g_z * beta, tsum(g_z * z)
-        return grads
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        """``d(out) = dalpha p + alpha (dx y + x dy) + dbeta z + beta dz``."""
-        z, alpha, x, y, beta = inputs
-        dz, dalpha, dx, dy, dbeta = eval_points
-        reads_z = not is_zero_constant(beta)
-        terms = []
-        if dalpha is not None:
-            terms.append(dalpha * _dot(x, y))
-        if dx is not None:
-            terms.append(alpha * _dot(dx, y))
-        if dy is not None:
-            terms.append(alpha * _dot(x, dy))
-        if reads_z and dbeta is not None:
-            terms.append(dbeta * z)
-        if reads_z and dz is not None:
-            terms.append(beta * dz)
-        return [_sum_terms(terms)]
+    def _operand_grads(self, left: Variable, right: Variable, g_prod: Variable) -> tuple:
+        """``gx = g_p y^T``, ``gy = x^T g_p`` (before the factor ``alpha``)."""
+        return _dot(g_prod, right.T), _dot(left.T, g_prod)
 
 
-class Gemv(_BlasUpdate):
+class Gemv(_ScaledUpdate):
     """``alpha * dot(A, x) + beta * y`` for a matrix ``A`` and vectors; inputs
     ``(y, alpha, A, x, beta)``. With a constant ``beta`` of 0, ``y`` is not read.
 
@@ -321,47 +336,10 @@ class Gemv(_BlasUpdate):
         ys, _, As, _, _ = input_shapes
         return [broadcast_shape_symbolic([ys, (As[0],)], node.outputs[0].type.shape)]
 
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        reads_y = not is_zero_constant(node.inputs[4])
-        return [[reads_y], [True], [True], [True], [reads_y]]
-
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        """With ``p = dot(A, x)``: ``gA = alpha outer(g_p, x)``, ``gx = alpha A^T g_p``,
-        ``galpha = sum(g_p p)``, ``gy = beta g_y``, ``gbeta = sum(g_y y)``."""
-        from ...tensor.reduce import sum as tsum
-        from .alloc import sum_to_shape_of
-
-        y, alpha, A, x, beta = inputs
-        (g,) = output_grads
-        prod = _dot(A, x)
-        g_prod = sum_to_shape_of(g, prod)
-        grads = [None, tsum(g_prod * prod),
-                 _dot(g_prod.dimshuffle(0, "x"), x.dimshuffle("x", 0)) * alpha,
-                 _dot(g_prod, A) * alpha, None]
-        if is_zero_constant(beta):
-            grads[0] = grads[4] = disconnected_type()
-        else:
-            g_y = sum_to_shape_of(g, y)
-            grads[0], grads[4] = g_y * beta, tsum(g_y * y)
-        return grads
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        """``d(out) = dalpha p + alpha (dA x + A dx) + dbeta y + beta dy``."""
-        y, alpha, A, x, beta = inputs
-        dy, dalpha, dA, dx, dbeta = eval_points
-        reads_y = not is_zero_constant(beta)
-        terms = []
-        if dalpha is not None:
-            terms.append(dalpha * _dot(A, x))
-        if dA is not None:
-            terms.append(alpha * _dot(dA, x))
-        if dx is not None:
-            terms.append(alpha * _dot(A, dx))
-        if reads_y and dbeta is not None:
-            terms.append(dbeta * y)
-        if reads_y and dy is not None:
-            terms.append(beta * dy)
-        return [_sum_terms(terms)]
+    def _operand_grads(self, left: Variable, right: Variable, g_prod: Variable) -> tuple:
+        """``gA = outer(g_p, x)``, ``gx = A^T g_p`` (before the factor ``alpha``)."""
+        return (_dot(g_prod.dimshuffle(0, "x"), right.dimshuffle("x", 0)),
+                _dot(g_prod, left))
 
 
 class Ger(_BlasUpdate):

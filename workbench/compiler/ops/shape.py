@@ -110,7 +110,22 @@ def static_vector_items(vec: Variable) -> list[int | None] | None:
     return [None] * length
 
 
-class Shape(Op):
+class IntegerResultOp(Op):
+    """An op with one input whose integer result does not change when the input's values
+    move a little (a shape, a count, positions): disconnected from it, with no gradient and
+    no R_op."""
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[False]]
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        return [disconnected_type()]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        return [None]
+
+
+class Shape(IntegerResultOp):
     """The shape of a tensor as an int64 vector of static length ``ndim``."""
 
     __props__ = ()
@@ -127,18 +142,8 @@ class Shape(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [(node.inputs[0].ndim,)]
 
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        # an integer output: the values of x do not change it
-        return [[False]]
 
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        return [disconnected_type()]
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        return [None]
-
-
-class Shape_i(Op):  # noqa: N801 - Theano's name
+class Shape_i(IntegerResultOp):  # noqa: N801 - Theano's name
     """Dimension ``i`` of a tensor's shape, as an int64 scalar."""
 
     __props__ = ("i",)
@@ -162,15 +167,6 @@ class Shape_i(Op):  # noqa: N801 - Theano's name
 
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [()]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[False]]
-
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        return [disconnected_type()]
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        return [None]
 
 
 class Reshape(Op):

@@ -31,6 +31,7 @@ from ..graph import Apply, Op, Variable
 from ..gradtypes import disconnected_type, is_disconnected
 from ..types import INT_DTYPES, UINT_DTYPES, TensorType
 from .elemwise import broadcast_static_shapes
+from .shape import IntegerResultOp
 
 INTEGER_DTYPES = INT_DTYPES + UINT_DTYPES
 
@@ -761,7 +762,7 @@ class AdvancedIncSubtensor1(_IncOp):
 # Nonzero, take
 
 
-class CountNonzero(Op):
+class CountNonzero(IntegerResultOp):
     """The number of nonzero elements of a tensor (int64 scalar); gives the length of a
     boolean mask's result to ``infer_shape``.
 
@@ -785,18 +786,8 @@ class CountNonzero(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         return [()]
 
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        # an integer count: moving the values a little does not change it
-        return [[False]]
 
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        return [disconnected_type()]
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        return [None]
-
-
-class Nonzero(Op):
+class Nonzero(IntegerResultOp):
     """The indices of the nonzero elements: an int64 matrix with one row per axis of ``a``
     (``numpy.nonzero`` stacked), or with ``flat``, the vector ``numpy.flatnonzero``.
 
@@ -832,16 +823,6 @@ class Nonzero(Op):
     def infer_shape(self, node: Apply, input_shapes: list) -> list:
         count = CountNonzero()(node.inputs[0])
         return [(count,) if self.flat else _as_shape([node.inputs[0].ndim, count])]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        # integer positions: moving the values a little does not change them
-        return [[False]]
-
-    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        return [disconnected_type()]
-
-    def R_op(self, inputs: list, eval_points: list) -> list:
-        return [None]
 
 
 class Take(Op):

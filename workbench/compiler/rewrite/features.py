@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..fgraph import Feature, FunctionGraph, InconsistencyError
-from ..graph import Apply, Constant, Variable
+from ..graph import Apply, Constant, Variable, view_root
 from ..types import TensorType
 
 
@@ -139,13 +139,19 @@ def _elementwise(node: Apply) -> bool:
     return type(node.op).__name__ == "Elemwise"
 
 
-def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
-    """The graph's ShapeFeature, attached on first use."""
-    feature = fgraph.get_feature(ShapeFeature)
+def attached_feature(fgraph: FunctionGraph, cls: type) -> Any:
+    """The graph's feature of class ``cls``, made with no arguments and attached on first
+    use."""
+    feature = fgraph.get_feature(cls)
     if feature is None:
-        feature = ShapeFeature()
+        feature = cls()
         fgraph.attach_feature(feature)
     return feature
+
+
+def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
+    """The graph's ShapeFeature, attached on first use."""
+    return attached_feature(fgraph, ShapeFeature)
 
 
 class DestroyHandler(Feature):
@@ -193,13 +199,7 @@ class DestroyHandler(Feature):
 
     def storage_root(self, var: Variable) -> Variable:
         """The variable whose memory ``var`` views (itself when it owns its memory)."""
-        while var.owner is not None:
-            op = var.owner.op
-            viewed = op.view_map.get(var.index) or op.destroy_map.get(var.index)
-            if not viewed:
-                break
-            var = var.owner.inputs[viewed[0]]
-        return var
+        return view_root(var)
 
     def is_protected(self, var: Variable) -> bool:
         """Whether ``var``'s memory must not be overwritten."""

@@ -31,7 +31,7 @@ from ..fgraph import Feature, FunctionGraph
 from ..graph import Apply, Variable
 from ..ops.elemwise import DimShuffle, Elemwise
 from .db import REWRITES, NodeRewriter, node_keys, node_rewriter, register
-from .features import DestroyHandler
+from .features import DestroyHandler, attached_feature
 from .passes import GraphPass, apply_rewrite
 from .trace import ChangeRecorder, PassRecord
 
@@ -141,11 +141,7 @@ def shape_tokens(fgraph: FunctionGraph) -> ShapeTokens:
 
 def _destroy_handler(fgraph: FunctionGraph) -> DestroyHandler:
     """The graph's DestroyHandler; a graph without one gets one with no mutable input."""
-    handler = fgraph.get_feature(DestroyHandler)
-    if handler is None:
-        handler = DestroyHandler()
-        fgraph.attach_feature(handler)
-    return handler
+    return attached_feature(fgraph, DestroyHandler)
 
 
 @register("inplace_op", "inplace", "fast_run")

@@ -149,22 +149,28 @@ def _float_out(node: Apply) -> str | None:
 # softplus, log1p, log1mexp
 
 
+def _log1p_operand(node: Apply, sign: int, name: str) -> Variable | None:
+    """``x`` if ``node`` is ``log(1 + sign * name(x))`` or ``log1p(sign * name(x))`` (sign
+    +1 or -1, ``name`` a unary table op), else None."""
+    (arg,) = node.inputs
+    if scalar_name(node.outputs[0]) == "log":
+        match = one_plus(arg)
+        if match is None or match[0] != sign:
+            return None
+        term = match[1]
+    else:
+        term = arg if sign == 1 else arg_of(arg, "neg")
+    return None if term is None else arg_of(term, name)
+
+
 @register("stabilize", "fast_run")
 @node_rewriter([scalar.log, scalar.log1p])
 def local_log1pexp_to_softplus(fgraph, node):
     """``log(1 + exp(x))``, ``log(exp(x) + 1)``, ``log1p(exp(x))`` -> ``softplus(x)``:
     exp overflows for x > 709 (float64) where softplus is just x."""
     dtype = _float_out(node)
-    if dtype is None:
-        return None
-    (arg,) = node.inputs
-    if scalar_name(node.outputs[0]) == "log":
-        match = one_plus(arg)
-        if match is None or match[0] != 1:
-            return None
-        arg = match[1]
-    x = arg_of(arg, "exp")
-    if x is None:
+    x = _log1p_operand(node, 1, "exp")
+    if dtype is None or x is None:
         return None
     return [like(T.softplus(as_dtype(x, dtype)), node.outputs[0])]
 
@@ -176,20 +182,8 @@ def local_log1mexp(fgraph, node):
     x near 0 (where 1 - exp(x) cancels) and for very negative x (where exp(x) is below the
     rounding of 1). Equal for every x: both are NaN for x > 0 and -inf at 0."""
     dtype = _float_out(node)
-    if dtype is None:
-        return None
-    (arg,) = node.inputs
-    if scalar_name(node.outputs[0]) == "log":
-        match = one_plus(arg)
-        if match is None or match[0] != -1:
-            return None
-        term = match[1]
-    else:
-        term = arg_of(arg, "neg")
-        if term is None:
-            return None
-    x = arg_of(term, "exp")
-    if x is None:
+    x = _log1p_operand(node, -1, "exp")
+    if dtype is None or x is None:
         return None
     return [like(T.elemwise("log1mexp")(as_dtype(x, dtype)), node.outputs[0])]
 
@@ -212,20 +206,8 @@ def local_log1m_sigmoid_to_softplus(fgraph, node):
     """``log(1 - sigmoid(x))``, ``log1p(-sigmoid(x))`` -> ``-softplus(x)``: 1 - sigmoid(x)
     rounds to 0 for x > 37 (float64) where the log is about -x."""
     dtype = _float_out(node)
-    if dtype is None:
-        return None
-    (arg,) = node.inputs
-    if scalar_name(node.outputs[0]) == "log":
-        match = one_plus(arg)
-        if match is None or match[0] != -1:
-            return None
-        term = match[1]
-    else:
-        term = arg_of(arg, "neg")
-        if term is None:
-            return None
-    x = arg_of(term, "sigmoid")
-    if x is None:
+    x = _log1p_operand(node, -1, "sigmoid")
+    if dtype is None or x is None:
         return None
     return [like(T.neg(T.softplus(as_dtype(x, dtype))), node.outputs[0])]
 
