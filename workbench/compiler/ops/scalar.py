@@ -315,7 +315,18 @@ class Composite(ScalarOp):
         return types[-1]
 
     def __str__(self) -> str:
+        # a step used more than once is named (t0 = ...; ...) and computed once, so the text
+        # says what the loop computes and stays linear in the program's size
+        uses: dict[int, int] = {}
+        for _, idx in self.program:
+            for i in idx:
+                uses[i] = uses.get(i, 0) + 1
         names = [f"i{i}" for i in range(self.nin)]
-        for op, idx in self.program:
-            names.append(f"{op}({', '.join(names[i] for i in idx)})")
-        return f"Composite{{{names[-1]}}}"
+        lets = []
+        for k, (op, idx) in enumerate(self.program):
+            text = f"{op}({', '.join(names[i] for i in idx)})"
+            if uses.get(self.nin + k, 0) > 1:
+                lets.append(f"t{len(lets)} = {text}")
+                text = f"t{len(lets) - 1}"
+            names.append(text)
+        return f"Composite{{{'; '.join(lets + [names[-1]])}}}"
