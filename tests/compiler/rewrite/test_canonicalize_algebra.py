@@ -7,24 +7,12 @@ import pytest
 import workbench
 from workbench import tensor as T
 
-NO_REWRITES = workbench.Mode(optimizer=None)
+from rewritecheck import pass_ops as canonical_ops
+from rewritecheck import compare as _compare
 
 
 def compare(inputs, output, values, mode=None):
-    ref = workbench.function(inputs, output, mode=NO_REWRITES, on_unused_input="ignore")
-    f = workbench.function(inputs, output, mode=mode, on_unused_input="ignore")
-    with np.errstate(all="ignore"):
-        want = ref(*[np.copy(v) for v in values])
-        got = f(*[np.copy(v) for v in values])
-    assert np.shape(got) == np.shape(want)
-    assert np.asarray(got).dtype == np.asarray(want).dtype
-    np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
-    return f, ref
-
-
-def canonical_ops(f):
-    """The ops of the graph right after canonicalize (before fusion hides them)."""
-    return [str(n.op) for n, _ in f.trace["canonicalize"].snapshot.order]
+    return _compare(inputs, output, values, mode, rtol=1e-5)
 
 
 def ops_anywhere(f):

@@ -7,20 +7,7 @@ import pytest
 import workbench
 from workbench import tensor as T
 
-NO_REWRITES = workbench.Mode(optimizer=None)
-
-
-def compare(inputs, output, values, mode=None):
-    """Compile with and without rewrites; the values, dtypes and shapes must agree."""
-    ref = workbench.function(inputs, output, mode=NO_REWRITES, on_unused_input="ignore")
-    f = workbench.function(inputs, output, mode=mode, on_unused_input="ignore")
-    with np.errstate(all="ignore"):
-        want = ref(*[np.copy(v) for v in values])
-        got = f(*[np.copy(v) for v in values])
-    assert np.shape(got) == np.shape(want)
-    assert np.asarray(got).dtype == np.asarray(want).dtype
-    np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
-    return f, ref
+from rewritecheck import compare
 
 
 def count(f, name):

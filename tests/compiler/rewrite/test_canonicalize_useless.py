@@ -9,26 +9,7 @@ import workbench
 from workbench import tensor as T
 from workbench.compiler.ops.gradflow import disconnected_grad, grad_clip, grad_scale
 
-NO_REWRITES = workbench.Mode(optimizer=None)
-
-
-def compare(inputs, output, values, mode=None):
-    ref = workbench.function(inputs, output, mode=NO_REWRITES, on_unused_input="ignore")
-    f = workbench.function(inputs, output, mode=mode, on_unused_input="ignore")
-    with np.errstate(all="ignore"):
-        want = ref(*[np.copy(v) for v in values])
-        got = f(*[np.copy(v) for v in values])
-    if not isinstance(output, (list, tuple)):
-        want, got = [want], [got]
-    for w, g in zip(want, got):
-        assert np.shape(g) == np.shape(w)
-        assert np.asarray(g).dtype == np.asarray(w).dtype
-        np.testing.assert_allclose(g, w, rtol=1e-6, equal_nan=True)
-    return f, ref
-
-
-def canonical_ops(f):
-    return [str(n.op) for n, _ in f.trace["canonicalize"].snapshot.order]
+from rewritecheck import compare, pass_ops as canonical_ops
 
 
 def ref_ops(ref):
