@@ -66,24 +66,9 @@ _GRAPH_PASSES: dict[str, Callable[[tuple[str, ...]], GraphPass]] = {
     "final_merge": _final_merge,
 }
 
-_loaded = False
-
-
 def load_rewrites() -> None:
-    """Import the modules that register rewrites (once)."""
-    global _loaded
-    if _loaded:
-        return
-    from . import constant_folding  # noqa: F401
-    import importlib
-
-    for name in ("canonicalize", "stabilize", "specialize"):
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-    _loaded = True
+    """Import the modules that register node rewriters (Python imports each only once)."""
+    from . import canonicalize, constant_folding, specialize, stabilize  # noqa: F401
 
 
 def build_passes(optimizer: str | None, including: tuple[str, ...] = (),
