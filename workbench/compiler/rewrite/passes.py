@@ -21,7 +21,8 @@ from typing import Any
 from ..fgraph import FunctionGraph, InconsistencyError
 from ..graph import Apply, Constant, Variable
 from .db import NodeRewriter, node_keys
-from .trace import ChangeRecorder, PassRecord, carry_source
+from ..graphrecord import node_id
+from .trace import ChangeRecorder, PassRecord, RewriteEvent, carry_source
 
 
 class GraphPass:
@@ -148,9 +149,6 @@ class MergePass(GraphPass):
     tags = ("merge",)
 
     def apply(self, fgraph: FunctionGraph, record: PassRecord) -> None:
-        from .trace import RewriteEvent
-        from ..graphrecord import node_id
-
         constants: dict[Any, Variable] = {}
         for var in list(fgraph.variables):
             if isinstance(var, Constant) and var in fgraph.variables:

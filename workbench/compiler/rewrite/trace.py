@@ -156,8 +156,9 @@ class ChangeRecorder(Feature):
 
     def event(self, rule: str, node: Apply) -> RewriteEvent:
         made = {id(n) for n in self.imported}
+        dropped = {id(n) for n in self.pruned}
         # a node both made and dropped within one rewrite was scaffolding: not worth showing
-        created = [n for n in self.imported if n not in self.pruned]
+        created = [n for n in self.imported if id(n) not in dropped]
         replaced = [n for n in self.pruned if id(n) not in made]
         return RewriteEvent(rule, node_id(node), [node_id(n) for n in replaced],
                             [node_id(n) for n in created])
