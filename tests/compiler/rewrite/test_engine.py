@@ -153,7 +153,8 @@ def test_optimizer_none_leaves_the_graph_alone():
 def test_merge_common_subexpressions_and_constants():
     x = T.dvector("x")
     f = workbench.function([x], T.exp(x) + T.exp(x))
-    assert _ops(f).count("Elemwise{exp}") == 1 or "Composite" in " ".join(_ops(f))
+    after_merge = [str(n.op) for n, _ in f.trace["merge"].snapshot.order]
+    assert after_merge.count("Elemwise{exp}") == 1
     assert f.trace["merge"].rule_counts().get("merge") == 1
     np.testing.assert_allclose(f([0.0, 1.0]), 2 * np.exp([0.0, 1.0]))
     g = workbench.function([x], (x + np.float64(2.0)) * (x - np.float64(2.0)),
