@@ -56,15 +56,22 @@ class Mode:
     __repr__ = __str__
 
 
-#: linker names, Theano's included ('c|py', the ``_nogc`` variants); until the C and CUDA
-#: backends exist, every linker runs the Python backend
+#: linker names, Theano's included ('c|py', the ``_nogc`` variants): 'py' and 'vm' run the
+#: Python backend, the others the C backend (backends/select.py); 'cuda' runs Python until
+#: the CUDA backend exists
 LINKERS = ["py", "vm", "cvm", "c", "cuda", "c|py", "c|py_nogc", "vm_nogc", "cvm_nogc"]
 
+def _default_linker() -> str:
+    from ..config import config
+
+    return config.linker
+
+
 PREDEFINED = {
-    "FAST_RUN": lambda: Mode("py", "fast_run", name="FAST_RUN"),
+    "FAST_RUN": lambda: Mode(_default_linker(), "fast_run", name="FAST_RUN"),
     "FAST_COMPILE": lambda: Mode("py", "fast_compile", name="FAST_COMPILE"),
     "PYTHON": lambda: Mode("py", "fast_run", name="PYTHON"),
-    "Mode": lambda: Mode("py", "fast_run", name="Mode"),
+    "Mode": lambda: Mode(_default_linker(), "fast_run", name="Mode"),
     "DebugMode": lambda: Mode("py", "fast_run", check_outputs=True, name="DebugMode"),
     "DEBUG_MODE": lambda: Mode("py", "fast_run", check_outputs=True, name="DebugMode"),
     "NanGuardMode": lambda: Mode("py", "fast_run", name="NanGuardMode"),

@@ -15,12 +15,14 @@ intermediate after its last use. A graph with a lazy op (``op.lazy = True``, suc
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 import numpy as np
 
 from ..fgraph import FunctionGraph
 from ..graph import Apply, Constant, Variable
+from ..profile import value_shapes
 from ..shared import SharedVariable
 from .errors import raise_node_error
 
@@ -114,8 +116,43 @@ class PythonVM:
         finally:
             _errors_restored(token)
 
-    def _run_lazy(self) -> None:
+    def run_profiled(self, stats: Any) -> None:
+        """``run()``, timing each node with ``time.perf_counter()`` into ``stats`` (a
+        :class:`~workbench.compiler.profile.ProfileStats` over ``self.nodes``): each node
+        that runs is reported as ``stats.record_node(index, seconds, in_shapes, out_shapes,
+        start)``. In a lazy graph only the nodes actually run are reported, and a lazy op's
+        time excludes the inputs it computed on demand."""
+        if self.lazy:
+            self._run_lazy(stats)
+            return
+        clock = time.perf_counter
+        record = stats.record_node
+        token = _errors_ignored()
+        try:
+            for index, ((node, perform, ins, outs), dead) in enumerate(
+                    zip(self._steps, self._gc_after)):
+                args = [c[0] for c in ins]
+                start = clock()
+                try:
+                    perform(node, args, outs)
+                except Exception as exc:  # noqa: BLE001 - re-raised with the node's context
+                    raise_node_error(exc, node, args)
+                seconds = clock() - start
+                record(index, seconds, value_shapes(args), value_shapes([c[0] for c in outs]),
+                       start)
+                if self.check_outputs:
+                    check_node_outputs(node, [c[0] for c in outs])
+                for cell in dead:
+                    cell[0] = None
+        finally:
+            _errors_restored(token)
+
+    def _run_lazy(self, stats: Any = None) -> None:
         computed: set[Apply] = set()
+        position = {node: i for i, node in enumerate(self.nodes)} if stats is not None else {}
+        # seconds spent computing nested nodes, one slot per node being computed, so a lazy
+        # op (which computes its inputs inside perform_lazy) reports only its own time
+        nested: list[float] = []
 
         def value_of(var: Variable) -> Any:
             node = var.owner
@@ -128,16 +165,30 @@ class PythonVM:
             if getattr(node.op, "lazy", False):
                 getters: list[Callable[[], Any]] = [
                     (lambda v=v: value_of(v)) for v in node.inputs]
+                args = None
+                start = time.perf_counter() if stats is not None else 0.0
+                nested.append(0.0)
                 try:
                     node.op.perform_lazy(node, getters, outs)
                 except Exception as exc:  # noqa: BLE001
                     raise_node_error(exc, node, None)
+                finally:
+                    inner = nested.pop()
             else:
                 args = [value_of(v) for v in node.inputs]
+                start = time.perf_counter() if stats is not None else 0.0
+                inner = 0.0
                 try:
                     node.op.perform(node, args, outs)
                 except Exception as exc:  # noqa: BLE001
                     raise_node_error(exc, node, args)
+            if stats is not None:
+                elapsed = time.perf_counter() - start
+                if nested:
+                    nested[-1] += elapsed
+                in_shapes = value_shapes(args) if args is not None else None
+                stats.record_node(position[node], elapsed - inner, in_shapes,
+                                  value_shapes([c[0] for c in outs]), start)
             if self.check_outputs:
                 check_node_outputs(node, [c[0] for c in outs])
             computed.add(node)

@@ -1,0 +1,1 @@
+"""The C backend: whole-graph C built with cffi and cached on disk (see linker.py)."""
