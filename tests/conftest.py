@@ -14,6 +14,19 @@ settings.register_profile("dev", max_examples=25, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+# Tests of graph building, rewriting and gradients run on the Python backend, where a
+# function compiles in milliseconds; the C backend is exercised where it is the subject:
+# every op through opcheck's backend modes, the differential tests, tests/compiler/backends.
+# WORKBENCH_TEST_LINKER=cvm runs everything on C (much slower: one C build per graph).
+os.environ.setdefault("WORKBENCH_TEST_LINKER", "py")
+
+
+def pytest_configure(config):
+    import workbench
+
+    workbench.config.linker = os.environ["WORKBENCH_TEST_LINKER"]
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(42)

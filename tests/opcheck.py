@@ -13,13 +13,16 @@ import numpy as np
 
 import workbench
 from workbench import tensor as T
+from workbench.compiler.backends.c.build import compiler_available
 from workbench.compiler.mode import Mode
 
-#: the modes every op is checked on; later backends (C, CUDA) add theirs here
+#: the modes every op is checked on; each backend available adds its own
 BACKEND_MODES: dict[str, Callable[[], Mode]] = {
     "python-debug": lambda: Mode("py", "fast_run", check_outputs=True, name="python-debug"),
     "python-fast-compile": lambda: Mode("py", "fast_compile", name="python-fast-compile"),
 }
+if compiler_available():
+    BACKEND_MODES["c"] = lambda: Mode("c", "fast_run", name="c")
 
 
 def symbolic_like(value: Any, name: str | None = None) -> T.TensorVariable:

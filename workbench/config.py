@@ -101,8 +101,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("mode", "FAST_RUN", "default compilation mode",
          allowed=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode", "NanGuardMode",
                   "PYTHON")),
-    Flag("linker", "cvm", "default linker (until the C backend exists, every linker runs "
-         "the Python backend)",
+    Flag("linker", "cvm", "default linker of FAST_RUN: 'cvm', 'c' and 'c|py' run generated C "
+         "(the Python backend where no C compiler is found), 'py' and 'vm' the Python backend",
          allowed=("cvm", "c|py", "py", "c", "c|py_nogc", "vm", "vm_nogc", "cvm_nogc")),
     Flag("allow_gc", True, "free intermediate results as soon as they are no longer needed",
          check=_bool, allowed_text="a boolean"),

@@ -3,11 +3,13 @@ every rewrite on (FAST_RUN) as with none."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import workbench
 from workbench import tensor as T
+from workbench.compiler.backends.c.build import compiler_available
 
 UNARY = {
     "exp": lambda a: T.exp(a * 0.1),
@@ -93,3 +95,42 @@ def test_rewrites_leave_caller_arrays_alone(case):
         f(*values)
     for v, c in zip(values, copies):
         np.testing.assert_array_equal(v, c)
+
+
+def _strided(value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same values in a non-contiguous, possibly reversed layout."""
+    if value.ndim == 0:
+        return value
+    big = np.empty(tuple(2 * s for s in value.shape), value.dtype)
+    view = big[tuple(slice(None, None, 2) for _ in value.shape)]
+    if rng.integers(2):
+        view = view[..., ::-1]
+        view[...] = value[..., ::-1]
+        return view[..., ::-1]
+    view[...] = value
+    return view
+
+
+@pytest.mark.skipif(not compiler_available(), reason="no C compiler")
+@settings(max_examples=30, deadline=None)
+@given(graphs())
+def test_c_backend_equals_python_backend(case):
+    """The same random graphs, optimized, on the C backend: the same values and dtypes as the
+    Python backend, for contiguous and for strided inputs, and the inputs left alone."""
+    inputs, shapes, outs, seed = case
+    rng = np.random.default_rng(seed)
+    values = [rng.standard_normal(s) for s in shapes]
+    python = workbench.function(inputs, outs, mode=workbench.Mode("py"), on_unused_input="ignore")
+    compiled = workbench.function(inputs, outs, mode=workbench.Mode("c"),
+                                  on_unused_input="ignore")
+    with np.errstate(all="ignore"):
+        want = python(*[v.copy() for v in values])
+        for layout in (values, [_strided(v, rng) for v in values]):
+            copies = [np.array(v) for v in layout]
+            got = compiled(*layout)
+            for w, g in zip(want, got):
+                assert np.shape(w) == np.shape(g)
+                assert np.asarray(w).dtype == np.asarray(g).dtype
+                np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+            for v, c in zip(layout, copies):
+                np.testing.assert_array_equal(v, c)

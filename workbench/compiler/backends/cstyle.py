@@ -147,17 +147,22 @@ def render_scalar(op: so.ScalarOp, args: list[str], in_dtypes: list[str], out_dt
         return result
     out_c = ctype(out_dtype) if target is C else _cuda_type(out_dtype)
     if isinstance(op, so.Cast):
-        return f"(({out_c})({args[0]}))"
+        return _cast(args[0], in_dtypes[0], out_dtype, target)
     kinds = _compute_dtype(op, in_dtypes, out_dtype)
-    cast_args = []
-    for a, d in zip(args, kinds):
-        t = ctype(d) if target is C else _cuda_type(d)
-        cast_args.append(f"({t})({a})")
+    cast_args = [_cast(a, src, d, target) for a, src, d in zip(args, in_dtypes, kinds)]
     compute = kinds[-1] if op.name != "switch" else out_dtype
     template = _template(op, compute)
     expr = template.format(*cast_args, ctype=out_c, lit=_literal_type(compute))
     expr = _spell_functions(expr, compute if op.name not in _COMPARISONS else "", target)
     return f"(({out_c}){expr})"
+
+
+def _cast(expr: str, src: str, dst: str, target: Target) -> str:
+    """``expr`` (of dtype ``src``) as ``dst``; anything non-zero (NaN too) is true."""
+    t = ctype(dst) if target is C else _cuda_type(dst)
+    if np.dtype(dst).kind == "b" and np.dtype(src).kind != "b":
+        return f"(({t})(({expr}) != 0))"
+    return f"(({t})({expr}))"
 
 
 def _template(op: so.ScalarOp, compute: str) -> str:
@@ -193,6 +198,8 @@ def _template(op: so.ScalarOp, compute: str) -> str:
         return "({0} || {1})" if name == "add" else "({0} && {1})"
     if name == "sqr":
         return "({0} * {0})"
+    if name == "gammaln":  # lgamma(-inf) is +inf in C, -inf in SciPy
+        return "wb_lgamma({0})"
     return op.c_expr
 
 
@@ -264,6 +271,7 @@ WB_INLINE float wb_sigmoidf(float x) {
 }
 WB_INLINE double wb_softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 WB_INLINE float wb_softplusf(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
+WB_INLINE double wb_lgamma(double x) { return isinf(x) && x < 0 ? x : lgamma(x); }
 WB_INLINE double wb_log1mexp(double x) { return x < -0.693 ? log1p(-exp(x)) : log(-expm1(x)); }
 WB_INLINE float wb_log1mexpf(float x) { return x < -0.693f ? log1pf(-expf(x)) : logf(-expm1f(x)); }
 """

@@ -68,60 +68,91 @@ def elemwise(cn) -> str | None:
         if scalar_in[i]:
             code.append(f"const {tin[i]} v{i} = *(const {tin[i]} *)d{i};")
     code.append("char *dout = PyArray_BYTES(out);")
-
-    # 1. flat
+    if nd == 0:
+        code.append(f"{tout} *po = ({tout} *)dout; const npy_intp k = 0;\n"
+                    + "".join(f"const {tin[i]} v{i} = *(const {tin[i]} *)d{i}; "
+                              for i in range(n) if not scalar_in[i]) + "\n" + compute)
+        return "\n".join(code)
+    restrict = "" if target is not None else "restrict "
+    # the loop bodies live in functions of their own: compiled once, called by the serial
+    # and the OpenMP paths alike
+    flat = _kernel(cn, "flat", [not scalar_in[i] for i in range(n)], tin, tout, compute,
+                   restrict)
     flat_ok = ["PyArray_IS_C_CONTIGUOUS(out)"] + [
         f"(PyArray_IS_C_CONTIGUOUS(i{i}) && PyArray_SIZE(i{i}) == N)"
         for i in range(n) if not scalar_in[i]]
-    loads = "".join(f"const {tin[i]} v{i} = p{i}[k]; " for i in range(n) if not scalar_in[i])
-    ptrs = "".join(f"const {tin[i]} *p{i} = (const {tin[i]} *)d{i}; "
-                   for i in range(n) if not scalar_in[i])
-    body = f"{loads}\n{compute}"
-    code.append(f"if ({' && '.join(flat_ok)}) {{\n"
-                f"    {ptrs}{tout} *po = ({tout} *)dout;\n"
-                + _indent(_loop(cn, "N", "k", body, simd=True) if nd else
-                          "const npy_intp k = 0;\n" + body, 4) + "\n}")
-    if nd >= 1:
-        code.append(_rows_path(cn, nd, n, scalar_in, row_in, tin, tout, compute))
-        code.append(_strided_path(nd, n, scalar_in, tin, tout, compute))
+
+    def flat_args(offset: str) -> str:
+        return ", ".join([f"({tin[i]} *)d{i} + {offset}" if not scalar_in[i] else f"v{i}"
+                          for i in range(n)] + [f"({tout} *)dout + {offset}"])
+
+    code.append(
+        f"if ({' && '.join(flat_ok)}) {{\n"
+        f"    if (N >= {cn.omp_min}) {{\n"
+        f"        #pragma omp parallel\n"
+        f"        {{\n"
+        f"            npy_intp nt = omp_get_num_threads(), t = omp_get_thread_num();\n"
+        f"            npy_intp chunk = (N + nt - 1) / nt, b = t * chunk;\n"
+        f"            npy_intp e = b + chunk < N ? b + chunk : N;\n"
+        f"            if (b < e) {flat}(e - b, {flat_args('b')});\n"
+        f"        }}\n"
+        f"    }} else {flat}(N, {flat_args('0')});\n"
+        f"}}")
+    code.append(_rows_path(cn, nd, n, scalar_in, row_in, tin, tout, compute, restrict, flat))
+    code.append(_strided_path(nd, n, scalar_in, tin, tout, compute))
     return "\n".join(code)
 
 
+def _kernel(cn, kind: str, vector: list[bool], tin: list[str], tout: str, compute: str,
+            restrict: str) -> str:
+    """A vectorised loop over ``n`` elements as a function; returns its name. ``vector[i]``:
+    input i is read at every element (else it is one value for the whole loop)."""
+    name = f"wb_{kind}{cn.index}"
+    params = ", ".join(
+        [f"const {t} *{restrict}p{i}" if v else f"const {t} v{i}"
+         for i, (t, v) in enumerate(zip(tin, vector))] + [f"{tout} *{restrict}po"])
+    loads = "".join(f"const {tin[i]} v{i} = p{i}[k]; " for i, v in enumerate(vector) if v)
+    cn.support(f"static void {name}(npy_intp n, {params}) {{\n"
+               f"    #pragma omp simd\n"
+               f"    for (npy_intp k = 0; k < n; k++) {{\n"
+               f"        {loads}\n" + _indent(compute, 8) + "\n    }\n}\n")
+    return name
+
+
 def _rows_path(cn, nd: int, n: int, scalar_in: list[bool], row_in: list[bool],
-               tin: list[str], tout: str, compute: str) -> str:
-    """OpenMP over rows; every operand contiguous along the last axis (or broadcast)."""
-    vector = [i for i in range(n) if not scalar_in[i] and not row_in[i]]
+               tin: list[str], tout: str, compute: str, restrict: str, flat: str) -> str:
+    """Rows split across cores; every operand contiguous along the last axis (or broadcast
+    along it, then one value per row)."""
+    vector = [not scalar_in[i] and not row_in[i] for i in range(n)]
+    kernel = flat if all(v or scalar_in[i] for i, v in enumerate(vector)) else \
+        _kernel(cn, "rows", vector, tin, tout, compute, restrict)
     conds = [f"PyArray_STRIDES(out)[{nd - 1}] == sizeof({tout})"] + [
         f"(PyArray_STRIDES(i{i})[{nd - 1}] == sizeof({tin[i]}) "
-        f"&& PyArray_DIMS(i{i})[{nd - 1}] == dims[{nd - 1}])" for i in vector]
-    setup = []
-    for i in range(n):
-        if scalar_in[i]:
-            continue
-        setup.append(f"npy_intp s{i}[{nd}]; for (int d = 0; d < {nd}; d++) "
-                     f"s{i}[d] = PyArray_DIMS(i{i})[d] == 1 ? 0 : PyArray_STRIDES(i{i})[d];")
-    setup.append(f"npy_intp so[{nd}]; for (int d = 0; d < {nd}; d++) "
-                 f"so[d] = PyArray_STRIDES(out)[d];")
+        f"&& PyArray_DIMS(i{i})[{nd - 1}] == dims[{nd - 1}])" for i in range(n) if vector[i]]
     movers = [i for i in range(n) if not scalar_in[i]]
+    setup = [f"npy_intp s{i}[{nd}]; for (int d = 0; d < {nd}; d++) "
+             f"s{i}[d] = PyArray_DIMS(i{i})[d] == 1 ? 0 : PyArray_STRIDES(i{i})[d];"
+             for i in movers]
+    setup.append(f"const npy_intp *so = PyArray_STRIDES(out);")
     starts = "".join(f"char *b{i} = d{i}; " for i in movers)
     steps = "".join(f"b{i} += c * s{i}[d]; " for i in movers)
-    rowvals = "".join(f"const {tin[i]} v{i} = *(const {tin[i]} *)b{i}; "
-                      for i in range(n) if row_in[i] and not scalar_in[i])
-    qs = "".join(f"const {tin[i]} *p{i} = (const {tin[i]} *)b{i}; " for i in vector)
-    loads = "".join(f"const {tin[i]} v{i} = p{i}[k]; " for i in vector)
+    args = ", ".join([f"(const {tin[i]} *)b{i}" if vector[i] else
+                      (f"v{i}" if scalar_in[i] else f"*(const {tin[i]} *)b{i}")
+                      for i in range(n)] + [f"({tout} *)bo"])
+    row = (f"npy_intp rem = m; {starts}char *bo = dout;\n"
+           f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % dims[d]; "
+           f"rem /= dims[d]; {steps}bo += c * so[d]; }}\n"
+           f"{kernel}(inner, {args});")
     return (
         f"else if (N > 0 && {' && '.join(conds)}) {{\n"
         + _indent("\n".join(setup), 4) + "\n"
         f"    const npy_intp inner = dims[{nd - 1}], M = N / inner;\n"
-        + _indent(_loop(cn, "M", "m", (
-            f"npy_intp rem = m; {starts}char *bo = dout;\n"
-            f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % dims[d]; "
-            f"rem /= dims[d]; {steps}bo += c * so[d]; }}\n"
-            f"{rowvals}{qs}{tout} *po = ({tout} *)bo;\n"
-            f"#pragma omp simd\n"
-            f"for (npy_intp k = 0; k < inner; k++) {{\n"
-            f"    {loads}\n" + _indent(compute, 4) + "\n}"), simd=False, size="N"), 4)
-        + "\n}")
+        f"    if (N >= {cn.omp_min}) {{\n"
+        f"        #pragma omp parallel for schedule(static)\n"
+        f"        for (npy_intp m = 0; m < M; m++) {{\n" + _indent(row, 12) + "\n        }\n"
+        f"    }} else {{\n"
+        f"        for (npy_intp m = 0; m < M; m++) {{\n" + _indent(row, 12) + "\n        }\n"
+        f"    }}\n}}")
 
 
 def _strided_path(nd: int, n: int, scalar_in: list[bool], tin: list[str], tout: str,
@@ -170,22 +201,6 @@ def dimshuffle(cn) -> str:
                          f"strides[{j}] = PyArray_STRIDES(i0)[{d}];")
     lines.append(f"if (wb_view(o0, i0, {nd_out}, dims, strides, PyArray_BYTES(i0))) goto wb_fail;")
     return "\n".join(lines)
-
-
-def _loop(cn, count: str, var: str, body: str, simd: bool, size: str | None = None) -> str:
-    """A loop split across cores by OpenMP when ``size`` (default: the count) is large.
-
-    The branch is plain C: an OpenMP ``if`` clause would still start a team, which costs
-    more than a small graph's whole call."""
-    size = size or count
-    pragma = "parallel for simd" if simd else "parallel for"
-    head = f"for (npy_intp {var} = 0; {var} < {count}; {var}++) {{\n"
-    inner = _indent(body, 4) + "\n}"
-    return (f"if ({size} >= {cn.omp_min}) {{\n"
-            f"    #pragma omp {pragma} schedule(static)\n"
-            + _indent(head + inner, 4) + "\n} else {\n"
-            + ("    #pragma omp simd\n" if simd else "")
-            + _indent(head + inner, 4) + "\n}")
 
 
 def _indent(text: str, n: int) -> str:

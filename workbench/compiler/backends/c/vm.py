@@ -94,9 +94,9 @@ class CVM:
     # -- calling ---------------------------------------------------------------------------
     def run(self) -> None:
         """Compute the outputs from the values in the input cells (already checked)."""
+        args = tuple(cell[0] for cell in self._in_cells)
         for cell in self._out_cells:
             cell[0] = None  # so last call's buffers can be reused when the caller let go
-        args = tuple(cell[0] for cell in self._in_cells)
         token = _errors_ignored() if self._quiet else None
         try:
             rc = self._call(self._st, id(args), 0)
