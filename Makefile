@@ -1,10 +1,11 @@
-# Two entry points (see README): `make demo` runs the main job, `make test` the test suite.
-# Both create a virtual environment in .venv and install the project into it first.
+# Entry points (see README): `make demo` opens the tour notebook in JupyterLab (the main job),
+# `make demo-headless` executes it to build/01_tour.html, `make test` runs the test suite.
+# Each creates a virtual environment in .venv and installs the project into it first.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench clean
+.PHONY: demo demo-headless graphviz test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +13,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: $(VENV)/.installed
-	$(PY) -m workbench.demo
+$(VENV)/.jupyter: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[jupyter]'
+	touch $@
+
+# graphviz's `dot` draws the graphs; without it every view shows the graph as text
+graphviz:
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; \
+	else echo "graphviz: no 'dot' program; install graphviz (apt-get install graphviz) to draw graphs"; fi
+
+demo: $(VENV)/.jupyter graphviz
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
+
+demo-headless: $(VENV)/.jupyter graphviz
+	$(PY) -m workbench.demo --html build/01_tour.html
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -q

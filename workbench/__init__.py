@@ -32,3 +32,11 @@ __all__ = ["config", "change_flags", "function", "shared", "clone", "In", "Out",
            "debugprint", "ifelse", "tensor", "printing", "Variable", "Constant", "Apply", "Op",
            "Type", "TensorType", "SharedVariable", "Function", "get_mode", "ConfigError",
            "MissingInputError", "UnusedInputError", "gradient", "grad", "Lop", "Rop"]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext workbench``: registers the ``%%compile`` cell magic (``workbench.magics``).
+    Imported here, lazily, so that ``import workbench`` never loads IPython."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)

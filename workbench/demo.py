@@ -1,8 +1,17 @@
-"""The headless main job until the notebooks land: run the seed examples, print each result.
+"""The headless main job: run the seed examples and print each result, then execute the
+tour notebook (``notebooks/01_tour.ipynb``) and write it as HTML, when nbclient and nbconvert
+are installed (``pip install -e '.[jupyter]'``).
 
-Run it with ``python -m workbench.demo`` (or ``make demo``).
+Run it with ``python -m workbench.demo`` (or ``make demo-headless``); ``--html PATH`` picks
+the HTML file (default ``build/01_tour.html`` in the checkout), ``--no-html`` skips it.
+``make demo`` opens the tour in JupyterLab instead.
 """
 from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +26,14 @@ def _show(title: str, code: str, value: object) -> None:
     print()
 
 
-def main() -> None:
+#: the checkout holding the package (the notebooks live beside it, not inside the package)
+CHECKOUT = Path(__file__).resolve().parents[1]
+TOUR = CHECKOUT / "notebooks" / "01_tour.ipynb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def seed_examples() -> None:
+    """Run the seed examples, printing what each computed."""
     a = T.dscalar()
     b = T.dscalar()
     f = theano.function([a, b], a + b)
@@ -64,5 +80,77 @@ def main() -> None:
     theano.debugprint(accumulator, print_type=True)
 
 
+def execute_notebook(notebook: Path, html_path: Path, timeout: int = 300) -> Path:
+    """Execute ``notebook`` in a fresh ``python3`` kernel and write it, with its outputs, as
+    HTML to ``html_path`` (what ``jupyter nbconvert --execute --to html`` does). Raises
+    nbclient's ``CellExecutionError`` when a cell fails.
+
+    >>> execute_notebook(TOUR, Path('build/01_tour.html'))  # doctest: +SKIP
+    PosixPath('build/01_tour.html')
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    # The kernel is another process: let it import this checkout's workbench even where
+    # the package is not installed (an installed one is the same code).
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(CHECKOUT), saved) if p)
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
+    # A saved widget would be drawn from its state by JavaScript fetched online, and its
+    # Python callbacks are gone with the kernel: the page keeps each view's static HTML.
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_MIME, None)
+    nb.metadata.pop("widgets", None)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def _notebook_tools_missing() -> str | None:
+    for module in ("nbformat", "nbclient", "nbconvert", "ipykernel"):
+        try:
+            __import__(module)
+        except ImportError:
+            return module
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--html", type=Path, default=CHECKOUT / "build" / "01_tour.html",
+                        help="where to write the executed tour notebook as HTML")
+    parser.add_argument("--no-html", action="store_true", help="only run the seed examples")
+    args = parser.parse_args(argv)
+
+    seed_examples()
+    if args.no_html:
+        return 0
+    missing = _notebook_tools_missing()
+    if missing is not None:
+        print(f"--- the tour notebook: skipped ({missing} is not installed; "
+              f"pip install -e '.[jupyter]' to execute it to HTML)")
+        return 0
+    if not TOUR.exists():
+        print(f"--- the tour notebook: skipped ({TOUR} is not here: the notebooks come with "
+              f"the source checkout, not the installed package)")
+        return 0
+    print(f"--- executing the tour notebook {TOUR.relative_to(CHECKOUT)} ...", flush=True)
+    path = execute_notebook(TOUR, args.html)
+    print(f"--- wrote {path} (open it in a browser)")
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -303,6 +303,10 @@ def function(inputs: Sequence[Variable | In], outputs: Any = None, mode: Mode | 
                     allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
                     no_default_updates=True)
     maker.compile_time = time.perf_counter() - start
+    if profile or config.profile:
+        from .profile import profile_for
+
+        fn.profile = profile_for(fn)
     return fn
 
 
@@ -391,7 +395,7 @@ class Function:
                  update_pairs: list, shared_inputs: list[SharedVariable], name: str | None,
                  allow_input_downcast: bool | None, trust_input: bool = False,
                  updated_inputs: list[int] | None = None):
-        from .backends.python import PythonVM
+        from .backends.select import make_vm
 
         self.maker = maker
         self.name = name
@@ -401,8 +405,11 @@ class Function:
         fgraph = maker.fgraph
         from ..config import config
 
-        self.vm = PythonVM(fgraph, check_outputs=maker.mode.check_outputs,
-                           allow_gc=config.allow_gc and not maker.mode.linker.endswith("_nogc"))
+        self.vm = make_vm(fgraph, maker.mode.linker, check_outputs=maker.mode.check_outputs,
+                          allow_gc=config.allow_gc and not maker.mode.linker.endswith("_nogc"))
+        #: the generated source (C backend) and whether the build came from the disk cache
+        self.source: str | None = getattr(self.vm, "source", None)
+        self.cache_hit: bool | None = getattr(self.vm, "cache_hit", None)
         n_in = len(maker.inputs)
         self._input_cells = [self.vm.storage[v] for v in fgraph.inputs[:n_in]]
         self._input_types = [v.type for v in fgraph.inputs[:n_in]]
@@ -457,6 +464,15 @@ class Function:
                                zip(updated_inputs or [], outs[first:])]
         self.shared_inputs = shared_inputs
         self._spec: dict = {}
+        self._n_in = n_in
+        # the C backend's direct call, when nothing else has to happen around it
+        # (it checks dtype, rank and static shape in C at a few ns per input, so
+        # trust_input has nothing left to skip there)
+        simple = (not self._updates and not self._input_updates and not any(self._output_copy)
+                  and len(fgraph.inputs) - n_in == len(shared_inputs))
+        self._fast = getattr(self.vm, "fast_call", None) if simple else None
+        #: per-node timings (a ProfileStats) when compiled with profile=True, else None
+        self.profile = None
 
     @property
     def trace(self) -> Any:
@@ -481,6 +497,18 @@ class Function:
             f"{self._input_types[pos]}; {exc}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._fast is not None and not kwargs and len(args) == self._n_in \
+                and self.profile is None:
+            # the C backend checks the inputs itself; None: one needs converting
+            results = self._fast(args)
+            if results is not None:
+                if self._kind == "single":
+                    return results[0]
+                if self._kind == "dict":
+                    return dict(zip(self._keys, results))
+                return results
+        profile = self.profile
+        call_start = time.perf_counter() if profile is not None else 0.0
         cells = self._input_cells
         try:
             if kwargs or len(args) != len(cells):
@@ -496,7 +524,10 @@ class Function:
                         cell[0] = check[0](value, check[1], check[2])
                 except TypeError as exc:
                     raise self._input_error(pos, exc) from None
-            self.vm.run()
+            if profile is None:
+                self.vm.run()
+            else:
+                self.vm.run_profiled(profile)
             # Read outputs and updates before the input cells are cleared: either may be
             # an input itself.
             results = [np.array(cell[0], copy=True) if copy else cell[0]
@@ -514,6 +545,8 @@ class Function:
         if self._input_updates:
             for pos, value in new_defaults:
                 self._defaults[pos].storage[0] = self._filter(pos, value)
+        if profile is not None:
+            profile.record_call(time.perf_counter() - call_start, call_start)
         if self._kind == "single":
             return results[0]
         if self._kind == "dict":
@@ -582,7 +615,7 @@ class Function:
         spec["givens"] = list(spec["givens"]) + list(swap.items())
         spec["name"] = name if name is not None else self.name
         spec["on_unused_input"] = "ignore"
-        fn = function(**spec)
+        fn = function(**spec, profile=profile)
         fn.trust_input = self.trust_input
         return fn
 
@@ -637,6 +670,14 @@ class Function:
     def __repr__(self) -> str:
         names = ", ".join(str(n) for n in self._input_names)
         return f"<workbench.Function {self.name or ''}({names})>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict | None:
+        """Jupyter's rich display: a summary and the optimized graph (``workbench.viz``)."""
+        try:
+            from ..viz.mime import function_mimebundle
+        except ImportError:
+            return None
+        return function_mimebundle(self, include, exclude)
 
 
 class _Sentinel:

@@ -69,6 +69,14 @@ class Variable:
     def __repr__(self) -> str:
         return str(self)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict | None:
+        """Jupyter's rich display: the graph drawn (``workbench.viz.mime``, loaded lazily)."""
+        try:
+            from ..viz.mime import variable_mimebundle
+        except ImportError:
+            return None
+        return variable_mimebundle(self, include, exclude)
+
     def clone(self) -> "Variable":
         """A new variable of the same type and name, with no owner."""
         cp = self.__class__(self.type, None, None, self.name)

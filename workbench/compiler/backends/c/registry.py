@@ -22,6 +22,9 @@ EMITTERS: dict[type, Callable] = {}
 #: the emitter modules, imported on first use
 MODULES = (
     "emit_elemwise",
+    "emit_blas", "emit_nnet",
+    "emit_shape", "emit_subtensor",
+    "emit_reduce",
 )
 _loaded: list[bool] = []
 

@@ -1,0 +1,653 @@
+"""C for the products: Gemm, Gemv, Ger (and their in-place variants), Dot of 1-d and 2-d
+operands, BatchedDot and MatMul, through SciPy's Fortran BLAS (:mod:`.blas_pointers`).
+
+BLAS is column-major and our arrays are row-major: ``C = A B`` is computed as
+``Cᵀ = Bᵀ Aᵀ``. A matrix whose rows (or columns) are contiguous is handed over as it lies,
+the transpose flag and the leading dimension saying how to read it; only other layouts
+(negative, zero or odd strides) are copied to a temporary first.
+
+The BLAS ops stand for NumPy expressions (``alpha * dot(x, y) + beta * z``), and BLAS's
+contract differs from them in corner cases: an ``alpha`` of 0 or a run-time ``beta`` of 0
+skips a term where NumPy would still spread a NaN, ``z`` may broadcast, a size may be 0 (BLAS
+wants leading dimensions >= 1) or too large for BLAS's 32-bit ints. Those cases take NumPy's
+product (``PyArray_MatrixProduct2``) and one loop combining the terms, so the values are the
+ones ``perform`` gives; the common case is one BLAS call.
+
+float32 and float64 only (both operands of one dtype); other dtypes run through ``perform``.
+"""
+from __future__ import annotations
+
+from ...ops.blas import BatchedDot, Dot, MatMul
+from ...ops.gemm import Gemm, Gemv, Ger, is_zero_constant
+from .registry import emits
+
+#: dtype -> (C type, BLAS prefix)
+_TYPES = {"float32": ("float", "s"), "float64": ("double", "d")}
+
+# Helpers shared by both dtypes: how BLAS can read a matrix or a vector, and overlap.
+_COMMON = r"""
+/* How column-major BLAS can read the r x c row-major-indexed matrix at data (byte strides
+ * s0, s1, elements of es bytes): 0: rows contiguous, so memory holds its transpose in
+ * column-major order; 1: columns contiguous, memory holds it in column-major order; *ld is
+ * the leading dimension. -1: neither (misaligned, zero, negative or odd strides): copy it. */
+static int wbb_kind(const char *data, npy_intp r, npy_intp c, npy_intp s0, npy_intp s1,
+                    npy_intp es, int *ld) {
+    if (((uintptr_t)data) % es) return -1;
+    if ((c <= 1 || s1 == es) && (r <= 1 || (s0 > 0 && s0 % es == 0 && s0 / es >= c
+                                             && s0 / es <= INT_MAX))) {
+        *ld = r <= 1 ? (c > 1 ? (int)c : 1) : (int)(s0 / es);
+        return 0;
+    }
+    if ((r <= 1 || s0 == es) && (c <= 1 || (s1 > 0 && s1 % es == 0 && s1 / es >= r
+                                             && s1 / es <= INT_MAX))) {
+        *ld = c <= 1 ? (r > 1 ? (int)r : 1) : (int)(s1 / es);
+        return 1;
+    }
+    return -1;
+}
+
+/* The pointer and increment BLAS reads the n-vector at data (byte stride s) from (BLAS
+ * starts a negative increment at the lowest address); 0 when it cannot (a zero, odd or huge
+ * stride, or misaligned data). */
+static int wbb_vec(const char *data, npy_intp n, npy_intp s, npy_intp es, char **ptr,
+                   int *inc) {
+    if (((uintptr_t)data) % es) return 0;
+    if (n <= 1) { *ptr = (char *)data; *inc = 1; return 1; }
+    if (s == 0 || s % es || s / es > INT_MAX || s / es < -INT_MAX) return 0;
+    *inc = (int)(s / es);
+    *ptr = (char *)(s < 0 ? data + (n - 1) * s : data);
+    return 1;
+}
+
+/* Whether the memory a and b span intersects (a cheap bound: it may say yes for
+ * interleaved arrays that share no element, which only costs a copy). */
+static int wbb_overlap(PyArrayObject *a, PyArrayObject *b) {
+    char *lo[2], *hi[2];
+    PyArrayObject *ab[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        char *l = PyArray_BYTES(ab[k]), *h = l;
+        for (int d = 0; d < PyArray_NDIM(ab[k]); d++) {
+            npy_intp n = PyArray_DIMS(ab[k])[d], s = PyArray_STRIDES(ab[k])[d];
+            if (n == 0) return 0;
+            if (s < 0) l += (n - 1) * s; else h += (n - 1) * s;
+        }
+        lo[k] = l; hi[k] = h + PyArray_ITEMSIZE(ab[k]);
+    }
+    return lo[0] < hi[1] && lo[1] < hi[0];
+}
+"""
+
+# Per dtype (@T@ the C type, @P@ the BLAS prefix): the calls with their copies, and the loops
+# the NumPy-semantics paths combine terms with.
+_TYPED = r"""
+typedef void (*wbb_gemm_@P@_t)(char *, char *, int *, int *, int *, @T@ *, @T@ *, int *,
+                               @T@ *, int *, @T@ *, @T@ *, int *);
+typedef void (*wbb_gemv_@P@_t)(char *, int *, int *, @T@ *, @T@ *, int *, @T@ *, int *,
+                               @T@ *, @T@ *, int *);
+typedef void (*wbb_ger_@P@_t)(int *, int *, @T@ *, @T@ *, int *, @T@ *, int *, @T@ *, int *);
+typedef @T@ (*wbb_dot_@P@_t)(int *, @T@ *, int *, @T@ *, int *);
+
+static @T@ *wbb_pack_@P@(const char *src, npy_intp r, npy_intp c, npy_intp s0, npy_intp s1,
+                         int read) {
+    @T@ *dst = (@T@ *)malloc((r * c > 0 ? r * c : 1) * sizeof(@T@));
+    if (dst != NULL && read)
+        for (npy_intp i = 0; i < r; i++)
+            for (npy_intp j = 0; j < c; j++)
+                dst[i * c + j] = *(const @T@ *)(src + i * s0 + j * s1);
+    return dst;
+}
+
+static void wbb_unpack_@P@(char *dst, npy_intp r, npy_intp c, npy_intp s0, npy_intp s1,
+                           const @T@ *src) {
+    for (npy_intp i = 0; i < r; i++)
+        for (npy_intp j = 0; j < c; j++)
+            *(@T@ *)(dst + i * s0 + j * s1) = src[i * c + j];
+}
+
+/* C = alpha A B + beta C for the M x K matrix A, the K x N matrix B and the M x N matrix C,
+ * each given by its data and byte strides (BLAS's contract: beta == 0 leaves C unread).
+ * Operands BLAS cannot read as they lie are copied; a C it cannot write is computed in a
+ * temporary and copied back. Needs 1 <= M, N, K <= INT_MAX. 0, or -1 with MemoryError. */
+static int wbb_gemm_@P@(void *fn, npy_intp M, npy_intp N, npy_intp K, @T@ alpha,
+                        const char *a, npy_intp as0, npy_intp as1,
+                        const char *b, npy_intp bs0, npy_intp bs1,
+                        @T@ beta, char *c, npy_intp cs0, npy_intp cs1) {
+    const npy_intp es = sizeof(@T@);
+    @T@ *ta = NULL, *tb = NULL, *tc = NULL;
+    int lda, ldb, ldc, rc = -1;
+    int ka = wbb_kind(a, M, K, as0, as1, es, &lda);
+    int kb = wbb_kind(b, K, N, bs0, bs1, es, &ldb);
+    int kc = wbb_kind(c, M, N, cs0, cs1, es, &ldc);
+    char *cp = c;
+    if (ka < 0) {
+        if ((ta = wbb_pack_@P@(a, M, K, as0, as1, 1)) == NULL) goto done;
+        a = (const char *)ta; ka = 0; lda = (int)K;
+    }
+    if (kb < 0) {
+        if ((tb = wbb_pack_@P@(b, K, N, bs0, bs1, 1)) == NULL) goto done;
+        b = (const char *)tb; kb = 0; ldb = (int)N;
+    }
+    if (kc < 0) {
+        if ((tc = wbb_pack_@P@(c, M, N, cs0, cs1, beta != 0)) == NULL) goto done;
+        cp = (char *)tc; kc = 0; ldc = (int)N;
+    }
+    {
+        char t1, t2;
+        int m, n, k = (int)K, ld1, ld2;
+        const char *p1, *p2;
+        if (kc == 0) {  /* C's rows are contiguous: Cᵀ (N x M, column-major) = Bᵀ Aᵀ */
+            m = (int)N; n = (int)M;
+            p1 = b; ld1 = ldb; t1 = kb == 0 ? 'N' : 'T';
+            p2 = a; ld2 = lda; t2 = ka == 0 ? 'N' : 'T';
+        } else {        /* C is column-major: C = A B */
+            m = (int)M; n = (int)N;
+            p1 = a; ld1 = lda; t1 = ka == 1 ? 'N' : 'T';
+            p2 = b; ld2 = ldb; t2 = kb == 1 ? 'N' : 'T';
+        }
+        ((wbb_gemm_@P@_t)fn)(&t1, &t2, &m, &n, &k, &alpha, (@T@ *)p1, &ld1, (@T@ *)p2, &ld2,
+                             &beta, (@T@ *)cp, &ldc);
+    }
+    if (tc != NULL) wbb_unpack_@P@(c, M, N, cs0, cs1, tc);
+    rc = 0;
+done:
+    if (rc) PyErr_NoMemory();
+    free(ta); free(tb); free(tc);
+    return rc;
+}
+
+/* y = alpha A x + beta y for the M x N matrix A, the N-vector x and the M-vector y (strided;
+ * beta == 0 leaves y unread). Needs 1 <= M, N <= INT_MAX. 0, or -1 with MemoryError. */
+static int wbb_gemv_@P@(void *fn, npy_intp M, npy_intp N, @T@ alpha,
+                        const char *a, npy_intp as0, npy_intp as1, const char *x, npy_intp xs,
+                        @T@ beta, char *y, npy_intp ys) {
+    const npy_intp es = sizeof(@T@);
+    @T@ *ta = NULL, *tx = NULL, *ty = NULL;
+    int lda, incx, incy, rc = -1;
+    char *px, *py;
+    int ka = wbb_kind(a, M, N, as0, as1, es, &lda);
+    if (ka < 0) {
+        if ((ta = wbb_pack_@P@(a, M, N, as0, as1, 1)) == NULL) goto done;
+        a = (const char *)ta; ka = 0; lda = (int)N;
+    }
+    if (!wbb_vec(x, N, xs, es, &px, &incx)) {
+        if ((tx = wbb_pack_@P@(x, N, 1, xs, 0, 1)) == NULL) goto done;
+        px = (char *)tx; incx = 1;
+    }
+    if (!wbb_vec(y, M, ys, es, &py, &incy)) {
+        if ((ty = wbb_pack_@P@(y, M, 1, ys, 0, beta != 0)) == NULL) goto done;
+        py = (char *)ty; incy = 1;
+    }
+    {
+        /* rows contiguous: memory holds Aᵀ (N x M), so y = (Aᵀ)ᵀ x */
+        char t = ka == 0 ? 'T' : 'N';
+        int m = ka == 0 ? (int)N : (int)M, n = ka == 0 ? (int)M : (int)N;
+        ((wbb_gemv_@P@_t)fn)(&t, &m, &n, &alpha, (@T@ *)a, &lda, (@T@ *)px, &incx, &beta,
+                             (@T@ *)py, &incy);
+    }
+    if (ty != NULL) wbb_unpack_@P@(y, M, 1, ys, 0, ty);
+    rc = 0;
+done:
+    if (rc) PyErr_NoMemory();
+    free(ta); free(tx); free(ty);
+    return rc;
+}
+
+/* A += alpha x yᵀ for the M x N matrix A (strided) and the vectors x (M) and y (N). Needs
+ * 1 <= M, N <= INT_MAX. 0, or -1 with MemoryError. */
+static int wbb_ger_@P@(void *fn, npy_intp M, npy_intp N, @T@ alpha,
+                       const char *x, npy_intp xs, const char *y, npy_intp ys,
+                       char *a, npy_intp as0, npy_intp as1) {
+    const npy_intp es = sizeof(@T@);
+    @T@ *ta = NULL, *tx = NULL, *ty = NULL;
+    int lda, incx, incy, rc = -1;
+    char *px, *py, *pa = a;
+    int ka = wbb_kind(a, M, N, as0, as1, es, &lda);
+    if (!wbb_vec(x, M, xs, es, &px, &incx)) {
+        if ((tx = wbb_pack_@P@(x, M, 1, xs, 0, 1)) == NULL) goto done;
+        px = (char *)tx; incx = 1;
+    }
+    if (!wbb_vec(y, N, ys, es, &py, &incy)) {
+        if ((ty = wbb_pack_@P@(y, N, 1, ys, 0, 1)) == NULL) goto done;
+        py = (char *)ty; incy = 1;
+    }
+    if (ka < 0) {
+        if ((ta = wbb_pack_@P@(a, M, N, as0, as1, 1)) == NULL) goto done;
+        pa = (char *)ta; ka = 0; lda = (int)N;
+    }
+    {
+        int m = (int)M, n = (int)N;
+        if (ka == 0)  /* rows contiguous: Aᵀ += alpha y xᵀ */
+            ((wbb_ger_@P@_t)fn)(&n, &m, &alpha, (@T@ *)py, &incy, (@T@ *)px, &incx,
+                                (@T@ *)pa, &lda);
+        else
+            ((wbb_ger_@P@_t)fn)(&m, &n, &alpha, (@T@ *)px, &incx, (@T@ *)py, &incy,
+                                (@T@ *)pa, &lda);
+    }
+    if (ta != NULL) wbb_unpack_@P@(a, M, N, as0, as1, ta);
+    rc = 0;
+done:
+    if (rc) PyErr_NoMemory();
+    free(ta); free(tx); free(ty);
+    return rc;
+}
+
+/* *out = x . y for n-vectors (strided). Needs n <= INT_MAX. 0, or -1 with MemoryError. */
+static int wbb_dot_@P@(void *fn, npy_intp n, const char *x, npy_intp xs, const char *y,
+                       npy_intp ys, @T@ *out) {
+    const npy_intp es = sizeof(@T@);
+    @T@ *tx = NULL, *ty = NULL;
+    int incx, incy, nn = (int)n, rc = -1;
+    char *px, *py;
+    if (n == 0) { *out = 0; return 0; }
+    if (!wbb_vec(x, n, xs, es, &px, &incx)) {
+        if ((tx = wbb_pack_@P@(x, n, 1, xs, 0, 1)) == NULL) goto done;
+        px = (char *)tx; incx = 1;
+    }
+    if (!wbb_vec(y, n, ys, es, &py, &incy)) {
+        if ((ty = wbb_pack_@P@(y, n, 1, ys, 0, 1)) == NULL) goto done;
+        py = (char *)ty; incy = 1;
+    }
+    *out = ((wbb_dot_@P@_t)fn)(&nn, (@T@ *)px, &incx, (@T@ *)py, &incy);
+    rc = 0;
+done:
+    if (rc) PyErr_NoMemory();
+    free(tx); free(ty);
+    return rc;
+}
+
+/* o = alpha p + beta z (z NULL: alpha p) over M x N, zero strides broadcasting: the NumPy
+ * expression of Gemm and Gemv where BLAS's shortcuts would differ from it. */
+static void wbb_axpby_@P@(npy_intp M, npy_intp N, @T@ alpha,
+                          const char *p, npy_intp ps0, npy_intp ps1, @T@ beta,
+                          const char *z, npy_intp zs0, npy_intp zs1,
+                          char *o, npy_intp os0, npy_intp os1) {
+    for (npy_intp i = 0; i < M; i++)
+        for (npy_intp j = 0; j < N; j++) {
+            @T@ v = alpha * *(const @T@ *)(p + i * ps0 + j * ps1);
+            if (z != NULL) v = v + beta * *(const @T@ *)(z + i * zs0 + j * zs1);
+            *(@T@ *)(o + i * os0 + j * os1) = v;
+        }
+}
+
+/* o = a + alpha (x yᵀ) over M x N, zero strides broadcasting: Ger's NumPy expression. */
+static void wbb_rank1_@P@(npy_intp M, npy_intp N, const char *a, npy_intp as0, npy_intp as1,
+                          @T@ alpha, const char *x, npy_intp xs, const char *y, npy_intp ys,
+                          char *o, npy_intp os0, npy_intp os1) {
+    for (npy_intp i = 0; i < M; i++) {
+        const @T@ xi = *(const @T@ *)(x + i * xs);
+        for (npy_intp j = 0; j < N; j++)
+            *(@T@ *)(o + i * os0 + j * os1) = *(const @T@ *)(a + i * as0 + j * as1)
+                + alpha * (xi * *(const @T@ *)(y + j * ys));
+    }
+}
+"""
+
+
+def _dtype_of(cn, n_operands: int) -> tuple[str, str] | None:
+    """(C type, BLAS prefix) when the first ``n_operands`` inputs and the output share one
+    BLAS dtype, else None."""
+    dt = cn.out_dtype()
+    if dt not in _TYPES or any(cn.in_dtype(i) != dt for i in range(n_operands)):
+        return None
+    cn.support(_COMMON)
+    t, p = _TYPES[dt]
+    cn.support(_TYPED.replace("@T@", t).replace("@P@", p))
+    return t, p
+
+
+def _d(a: str, k: int) -> str:
+    return f"PyArray_DIMS({a})[{k}]"
+
+
+def _s(a: str, k: int) -> str:
+    return f"PyArray_STRIDES({a})[{k}]"
+
+
+def _bs(a: str, k: int, size: str) -> str:
+    """``a``'s byte stride along axis k, 0 where it broadcasts (size 1) against ``size``."""
+    return f"({_d(a, k)} == 1 && {size} != 1 ? 0 : {_s(a, k)})"
+
+
+def _fits(*sizes: str) -> str:
+    return " && ".join(f"{s} <= INT_MAX" for s in sizes)
+
+
+def _output(cn, target: str | None, usable: str, nd: int, dims: str, copy: str | None) -> str:
+    """Code making ``out`` the array the result is written to: the in-place ``target`` when
+    ``usable`` holds, else a fresh (or last call's) output, into which ``copy`` (an input) is
+    copied first when given."""
+    lines = ["PyArrayObject *out = NULL;"]
+    if target is not None:
+        lines.append(f"if ({usable}) {{ wb_set(o0, (PyObject *){target}); out = {target}; }}")
+    fresh = (f"if (wb_prepare(o0, {nd}, {dims}, {cn.typenum(cn.out_dtype())})) goto wb_fail;\n"
+             f"    out = (PyArrayObject *)*o0;")
+    if copy is not None:
+        fresh += f"\n    if (PyArray_CopyInto(out, {copy}) < 0) goto wb_fail;"
+    lines.append(f"if (out == NULL) {{\n    {fresh}\n}}")
+    return "\n".join(lines)
+
+
+def _product(cn, nd: int, call: str, a: str, b: str) -> str:
+    """Code computing ``P = dot(a, b)`` (a new array of ``nd`` dims) for the NumPy paths:
+    with BLAS (``call`` writes into P with alpha 1, beta 0), zeros when the contracted size
+    is 0, NumPy's product for sizes beyond BLAS's ints. (Not NumPy's product always: it
+    would warn about the NaN these paths exist for.)"""
+    return f"""PyArrayObject *P = (PyArrayObject *)PyArray_ZEROS({nd}, pd, {cn.typenum(cn.out_dtype())}, 0);
+if (P == NULL) goto wb_fail;
+if (!(pfits)) {{
+    PyObject *r = PyArray_MatrixProduct2((PyObject *){a}, (PyObject *){b}, P);
+    if (r == NULL) {{ Py_DECREF(P); goto wb_fail; }}
+    Py_DECREF(r);
+}} else if (pany && {call}) {{ Py_DECREF(P); goto wb_fail; }}"""
+
+
+def _broadcast(cn, what: str, arr: str, nd: int, other: str) -> str:
+    """Code broadcasting ``dims`` with ``arr``'s shape, failing with a clear message (and
+    dropping ``P``) when they do not."""
+    fail = cn.fail(f"{what} of shape %s does not broadcast against {other} of shape %s", "ba",
+                   "bp")
+    return (f"if (wb_broadcast_into(dims, {nd}, {arr})) {{\n"
+            f"    char ba[96], bp[96]; wb_shape_text(ba, 96, {arr}); wb_shape_text(bp, 96, P);\n"
+            f"    Py_DECREF(P); {fail}\n}}")
+
+
+@emits(Gemm)
+def gemm(cn) -> str | None:
+    """``alpha * dot(x, y) + beta * z``: one ``?gemm`` into ``z`` (in place) or into a copy of
+    it; with a constant ``beta`` of 0, into the output without reading ``z``."""
+    types = _dtype_of(cn, 5)
+    if types is None:
+        return None
+    t, p = types
+    reads_z = not is_zero_constant(cn.node.inputs[4])
+    inplace = cn.node.op.inplace
+    fn = cn.blas(p + "gemm")
+    direct = ["alpha != 0", "M > 0", "N > 0", "K > 0", _fits("M", "N", "K")]
+    if reads_z:
+        direct += ["beta != 0", f"{_d('z', 0)} == M", f"{_d('z', 1)} == N"]
+    usable = (f"{_d('z', 0)} == M && {_d('z', 1)} == N && PyArray_ISWRITEABLE(z) "
+              f"&& !wbb_overlap(z, x) && !wbb_overlap(z, y)")
+    z_term = (f"beta, PyArray_BYTES(z), {_bs('z', 0, 'dims[0]')}, {_bs('z', 1, 'dims[1]')}"
+              if reads_z else "0, NULL, 0, 0")
+    general_usable = "PyArray_DIMS(z)[0] == dims[0] && PyArray_DIMS(z)[1] == dims[1] " \
+                     "&& PyArray_ISWRITEABLE(z)"
+    product = (f"wbb_gemm_{p}({fn}, M, N, K, 1, PyArray_BYTES(x), {_s('x', 0)}, {_s('x', 1)}, "
+               f"PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, 0, PyArray_BYTES(P), "
+               f"{_s('P', 0)}, {_s('P', 1)})")
+    return f"""
+PyArrayObject *z = i0, *x = i2, *y = i3;
+const npy_intp M = {_d('x', 0)}, K = {_d('x', 1)}, N = {_d('y', 1)};
+if ({_d('y', 0)} != K) {cn.fail("Gemm: x of shape (%ld, %ld) and y of shape (%ld, %ld) are "
+                                "not aligned", "(long)M", "(long)K", f"(long){_d('y', 0)}",
+                                "(long)N")}
+const {t} alpha = *(const {t} *)PyArray_DATA(i1), beta = *(const {t} *)PyArray_DATA(i4);
+(void)beta;
+if ({' && '.join(direct)}) {{
+{_indent(_output(cn, 'z' if inplace else None, usable, 2, '((npy_intp[]){M, N})',
+                 'z' if reads_z else None), 4)}
+    if (wbb_gemm_{p}({fn}, M, N, K, alpha, PyArray_BYTES(x), {_s('x', 0)}, {_s('x', 1)},
+                    PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, {'beta' if reads_z else '0'},
+                    PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)})) goto wb_fail;
+}} else {{
+    /* NumPy's alpha * dot(x, y) + beta * z: a zero alpha or beta still spreads NaN, z may
+       broadcast, sizes may be 0 or beyond BLAS's ints */
+    npy_intp pd[2] = {{M, N}};
+    const int pfits = {_fits('M', 'N', 'K')}, pany = M > 0 && N > 0 && K > 0;
+{_indent(_product(cn, 2, product, 'x', 'y'), 4)}
+    npy_intp dims[2] = {{M, N}};
+{_indent(_broadcast(cn, 'Gemm: z', 'z', 2, 'dot(x, y)'), 4) if reads_z else ''}
+{_indent(_output(cn, 'z' if inplace else None, general_usable, 2, 'dims', None), 4)}
+    wbb_axpby_{p}(dims[0], dims[1], alpha, PyArray_BYTES(P), {_bs('P', 0, 'dims[0]')},
+                 {_bs('P', 1, 'dims[1]')}, {z_term},
+                 PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)});
+    Py_DECREF(P);
+}}"""
+
+
+@emits(Gemv)
+def gemv(cn) -> str | None:
+    """``alpha * dot(A, x) + beta * y``: one ``?gemv`` into ``y`` (in place) or a copy of it."""
+    types = _dtype_of(cn, 5)
+    if types is None:
+        return None
+    t, p = types
+    reads_y = not is_zero_constant(cn.node.inputs[4])
+    inplace = cn.node.op.inplace
+    fn = cn.blas(p + "gemv")
+    direct = ["alpha != 0", "M > 0", "K > 0", _fits("M", "K")]
+    if reads_y:
+        direct += ["beta != 0", f"{_d('v', 0)} == M"]
+    usable = (f"{_d('v', 0)} == M && PyArray_ISWRITEABLE(v) && {_s('v', 0)} != 0 "
+              f"&& !wbb_overlap(v, A) && !wbb_overlap(v, x)")
+    y_term = (f"beta, PyArray_BYTES(v), 0, {_bs('v', 0, 'dims[0]')}" if reads_y
+              else "0, NULL, 0, 0")
+    general_usable = "PyArray_DIMS(v)[0] == dims[0] && PyArray_ISWRITEABLE(v)"
+    product = (f"wbb_gemv_{p}({fn}, M, K, 1, PyArray_BYTES(A), {_s('A', 0)}, {_s('A', 1)}, "
+               f"PyArray_BYTES(x), {_s('x', 0)}, 0, PyArray_BYTES(P), {_s('P', 0)})")
+    return f"""
+PyArrayObject *v = i0, *A = i2, *x = i3;  /* v: the updated vector y */
+const npy_intp M = {_d('A', 0)}, K = {_d('A', 1)};
+if ({_d('x', 0)} != K) {cn.fail("Gemv: A of shape (%ld, %ld) and x of shape (%ld,) are not "
+                                "aligned", "(long)M", "(long)K", f"(long){_d('x', 0)}")}
+const {t} alpha = *(const {t} *)PyArray_DATA(i1), beta = *(const {t} *)PyArray_DATA(i4);
+(void)beta;
+if ({' && '.join(direct)}) {{
+{_indent(_output(cn, 'v' if inplace else None, usable, 1, '((npy_intp[]){M})',
+                 'v' if reads_y else None), 4)}
+    if (wbb_gemv_{p}({fn}, M, K, alpha, PyArray_BYTES(A), {_s('A', 0)}, {_s('A', 1)},
+                    PyArray_BYTES(x), {_s('x', 0)}, {'beta' if reads_y else '0'},
+                    PyArray_BYTES(out), {_s('out', 0)})) goto wb_fail;
+}} else {{
+    /* NumPy's alpha * dot(A, x) + beta * y (see Gemm) */
+    npy_intp pd[1] = {{M}};
+    const int pfits = {_fits('M', 'K')}, pany = M > 0 && K > 0;
+{_indent(_product(cn, 1, product, 'A', 'x'), 4)}
+    npy_intp dims[1] = {{M}};
+{_indent(_broadcast(cn, 'Gemv: y', 'v', 1, 'dot(A, x)'), 4) if reads_y else ''}
+{_indent(_output(cn, 'v' if inplace else None, general_usable, 1, 'dims', None), 4)}
+    wbb_axpby_{p}(1, dims[0], alpha, PyArray_BYTES(P), 0, {_bs('P', 0, 'dims[0]')},
+                 {y_term}, PyArray_BYTES(out), 0, {_s('out', 0)});
+    Py_DECREF(P);
+}}"""
+
+
+@emits(Ger)
+def ger(cn) -> str | None:
+    """``A + alpha * outer(x, y)``: one ``?ger`` on ``A`` (in place) or on a copy of it."""
+    types = _dtype_of(cn, 4)
+    if types is None:
+        return None
+    t, p = types
+    inplace = cn.node.op.inplace
+    fn = cn.blas(p + "ger")
+    direct = ["alpha != 0", "M > 0", "N > 0", f"{_d('A', 0)} == M", f"{_d('A', 1)} == N",
+              _fits("M", "N")]
+    usable = ("PyArray_ISWRITEABLE(A) && !wbb_overlap(A, x) && !wbb_overlap(A, y)")
+    general_usable = (f"{_d('A', 0)} == dims[0] && {_d('A', 1)} == dims[1] && {usable}")
+    fail = cn.fail("Ger: A of shape %s does not broadcast against outer(x, y) of shape "
+                   "(%ld, %ld)", "ba", "(long)M", "(long)N")
+    return f"""
+PyArrayObject *A = i0, *x = i2, *y = i3;
+const npy_intp M = {_d('x', 0)}, N = {_d('y', 0)};
+const {t} alpha = *(const {t} *)PyArray_DATA(i1);
+if ({' && '.join(direct)}) {{
+{_indent(_output(cn, 'A' if inplace else None, usable, 2, '((npy_intp[]){M, N})', 'A'), 4)}
+    if (wbb_ger_{p}({fn}, M, N, alpha, PyArray_BYTES(x), {_s('x', 0)}, PyArray_BYTES(y),
+                   {_s('y', 0)}, PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)}))
+        goto wb_fail;
+}} else {{
+    /* NumPy's A + alpha * outer(x, y): a zero alpha still spreads NaN, A may broadcast */
+    npy_intp dims[2] = {{M, N}};
+    if (wb_broadcast_into(dims, 2, A)) {{ char ba[96]; wb_shape_text(ba, 96, A); {fail} }}
+{_indent(_output(cn, 'A' if inplace else None, general_usable, 2, 'dims', None), 4)}
+    wbb_rank1_{p}(dims[0], dims[1], PyArray_BYTES(A), {_bs('A', 0, 'dims[0]')},
+                 {_bs('A', 1, 'dims[1]')}, alpha, PyArray_BYTES(x), {_bs('x', 0, 'dims[0]')},
+                 PyArray_BYTES(y), {_bs('y', 0, 'dims[1]')},
+                 PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)});
+}}"""
+
+
+def _numpy_shape(nd: int, arr: str) -> tuple[str, list[str]]:
+    """A printf format and arguments for ``arr``'s shape as NumPy's dot prints it: (2,3)."""
+    fmt = "(" + ",".join(["%ld"] * nd) + ("," if nd == 1 else "") + ")"
+    return fmt, [f"(long){_d(arr, k)}" for k in range(nd)]
+
+
+@emits(Dot)
+def dot(cn) -> str | None:
+    """``numpy.dot`` of 1-d and 2-d operands: ``?gemm``, ``?gemv`` (a vector times a matrix
+    is the transposed matrix times the vector) or ``?dot``."""
+    types = _dtype_of(cn, 2)
+    if types is None:
+        return None
+    t, p = types
+    na, nb = (v.ndim for v in cn.node.inputs)
+    fa, aa = _numpy_shape(na, "x")
+    fb, ab = _numpy_shape(nb, "y")
+    k_a, k_b = na - 1, 0
+    fail = cn.fail(f"shapes {fa} and {fb} not aligned: %ld (dim {k_a}) != %ld (dim {k_b})",
+                   *aa, *ab, f"(long){_d('x', k_a)}", f"(long){_d('y', k_b)}")
+    head = (f"PyArrayObject *x = i0, *y = i1;\n"
+            f"const npy_intp K = {_d('x', k_a)};\n"
+            f"if ({_d('y', k_b)} != K) {fail}\n")
+    tn = cn.typenum(cn.out_dtype())
+    if na == 1 and nb == 1:
+        return head + f"""if (wb_prepare(o0, 0, NULL, {tn})) goto wb_fail;
+if (K > INT_MAX) {{
+    PyObject *r = PyArray_MatrixProduct2((PyObject *)x, (PyObject *)y, (PyArrayObject *)*o0);
+    if (r == NULL) goto wb_fail;
+    Py_DECREF(r);
+}} else if (wbb_dot_{p}({cn.blas(p + 'dot')}, K, PyArray_BYTES(x), {_s('x', 0)},
+                       PyArray_BYTES(y), {_s('y', 0)}, ({t} *)PyArray_DATA((PyArrayObject *)*o0)))
+    goto wb_fail;"""
+    if na == 2 and nb == 2:
+        sizes = "const npy_intp M = PyArray_DIMS(x)[0], N = PyArray_DIMS(y)[1];\n"
+        dims, nd = "((npy_intp[]){M, N})", 2
+        call = (f"wbb_gemm_{p}({cn.blas(p + 'gemm')}, M, N, K, 1, PyArray_BYTES(x), "
+                f"{_s('x', 0)}, {_s('x', 1)}, PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, 0, "
+                f"PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)})")
+    elif na == 2:
+        sizes = "const npy_intp M = PyArray_DIMS(x)[0], N = 1;\n"
+        dims, nd = "((npy_intp[]){M})", 1
+        call = (f"wbb_gemv_{p}({cn.blas(p + 'gemv')}, M, K, 1, PyArray_BYTES(x), {_s('x', 0)}, "
+                f"{_s('x', 1)}, PyArray_BYTES(y), {_s('y', 0)}, 0, PyArray_BYTES(out), "
+                f"{_s('out', 0)})")
+    else:  # x . y = yᵀ x: y's transpose is y with its strides swapped
+        sizes = "const npy_intp M = 1, N = PyArray_DIMS(y)[1];\n"
+        dims, nd = "((npy_intp[]){N})", 1
+        call = (f"wbb_gemv_{p}({cn.blas(p + 'gemv')}, N, K, 1, PyArray_BYTES(y), {_s('y', 1)}, "
+                f"{_s('y', 0)}, PyArray_BYTES(x), {_s('x', 0)}, 0, PyArray_BYTES(out), "
+                f"{_s('out', 0)})")
+    return head + sizes + f"""if (wb_prepare(o0, {nd}, {dims}, {tn})) goto wb_fail;
+PyArrayObject *out = (PyArrayObject *)*o0;
+if (M == 0 || N == 0) {{
+}} else if (K == 0) {{
+    memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+}} else if (!({_fits('M', 'N', 'K')})) {{
+    PyObject *r = PyArray_MatrixProduct2((PyObject *)x, (PyObject *)y, out);
+    if (r == NULL) goto wb_fail;
+    Py_DECREF(r);
+}} else if ({call}) goto wb_fail;"""
+
+
+def _stacked(cn, p: str, a_core: int, b_core: int, broadcast: bool, name: str) -> str:
+    """A loop of ``?gemm`` calls over the batch axes for stacks of matrices (or of vectors:
+    a core of 1 axis is a row for ``a``, a column for ``b``). ``broadcast``: the batch axes
+    broadcast as ``numpy.matmul``'s do; else they must be equal (BatchedDot)."""
+    na, nb = (v.ndim for v in cn.node.inputs)
+    ba, bb = na - a_core, nb - b_core
+    nbatch = max(ba, bb)
+    nout = cn.node.outputs[0].ndim
+    def fail(message: str, *args: str) -> str:
+        # the shapes are printed only when it fails
+        return ("{ char ta[96], tb[96]; wb_shape_text(ta, 96, a); wb_shape_text(tb, 96, b); "
+                + cn.fail(message, "ta", "tb", *args) + " }")
+
+    lines = ["PyArrayObject *a = i0, *b = i1;",
+             f"npy_intp dims[{max(nout, 1)}], sa[{max(nbatch, 1)}], sb[{max(nbatch, 1)}];",
+             f"const npy_intp M = {_d('a', na - 2) if a_core == 2 else '1'}, "
+             f"K = {_d('a', na - 1)};",
+             f"const npy_intp K2 = {_d('b', nb - 2) if b_core == 2 else _d('b', nb - 1)}, "
+             f"N = {_d('b', nb - 1) if b_core == 2 else '1'};"]
+    if broadcast:
+        lines.append("if (K != K2) " + fail(
+            f"{name}: shapes %s and %s are not aligned: the last axis of the first has size "
+            f"%ld, the {'second-to-last' if b_core == 2 else 'last'} axis of the second %ld",
+            "(long)K", "(long)K2"))
+    else:
+        lines.append(f"if ({_d('a', 0)} != {_d('b', 0)}) " + fail(
+            f"{name}: batch sizes differ: %s and %s"))
+        b_axis = nb - 2 if b_core == 2 else nb - 1
+        lines.append("if (K != K2) " + fail(
+            f"{name}: shapes %s and %s are not aligned (axis {na - 1} against axis {b_axis})"))
+    for k in range(nbatch):
+        ia, ib = k - (nbatch - ba), k - (nbatch - bb)
+        da = _d("a", ia) if ia >= 0 else "1"
+        db = _d("b", ib) if ib >= 0 else "1"
+        lines.append(f"{{ const npy_intp da = {da}, db = {db};")
+        if broadcast:
+            lines.append("  if (da != db && da != 1 && db != 1) " + fail(
+                f"{name}: the batch axes of shapes %s and %s do not broadcast"))
+        lines.append(f"  dims[{k}] = da == 1 ? db : da;")
+        lines.append(f"  sa[{k}] = da == 1 ? 0 : {_s('a', ia) if ia >= 0 else '0'};")
+        lines.append(f"  sb[{k}] = db == 1 ? 0 : {_s('b', ib) if ib >= 0 else '0'}; }}")
+    core = (["M"] if a_core == 2 else []) + (["N"] if b_core == 2 else [])
+    for j, c in enumerate(core):
+        lines.append(f"dims[{nbatch + j}] = {c};")
+    tn = cn.typenum(cn.out_dtype())
+    a_rows = _s("a", na - 2) if a_core == 2 else "0"
+    b_cols = _s("b", nb - 1) if b_core == 2 else "0"
+    b_rows = _s("b", nb - 2) if b_core == 2 else _s("b", nb - 1)
+    o_rows = _s("out", nbatch) if a_core == 2 else "0"
+    o_cols = _s("out", nout - 1) if b_core == 2 else "0"
+    lines.append(f"""if (wb_prepare(o0, {nout}, dims, {tn})) goto wb_fail;
+PyArrayObject *out = (PyArrayObject *)*o0;
+npy_intp batches = 1;
+for (int d = 0; d < {nbatch}; d++) batches *= dims[d];
+if (PyArray_SIZE(out) == 0) {{
+}} else if (K == 0) {{
+    memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+}} else if (!({_fits('M', 'N', 'K')})) {{
+    {fail(f"{name}: the sizes of %s and %s exceed what BLAS's 32-bit ints can index")}
+}} else {{
+    npy_intp idx[{max(nbatch, 1)}] = {{0}};
+    const char *pa = PyArray_BYTES(a), *pb = PyArray_BYTES(b);
+    char *po = PyArray_BYTES(out);
+    for (npy_intp m = 0; m < batches; m++) {{
+        if (wbb_gemm_{p}({cn.blas(p + 'gemm')}, M, N, K, 1, pa, {a_rows}, {_s('a', na - 1)},
+                        pb, {b_rows}, {b_cols}, 0, po, {o_rows}, {o_cols})) goto wb_fail;
+        for (int d = {nbatch - 1}; d >= 0; d--) {{
+            idx[d]++; pa += sa[d]; pb += sb[d]; po += PyArray_STRIDES(out)[d];
+            if (idx[d] < dims[d]) break;
+            idx[d] = 0; pa -= sa[d] * dims[d]; pb -= sb[d] * dims[d];
+            po -= PyArray_STRIDES(out)[d] * dims[d];
+        }}
+    }}
+}}""")
+    return "\n".join(lines)
+
+
+@emits(BatchedDot)
+def batched_dot(cn) -> str | None:
+    """``out[i] = dot(a[i], b[i])`` for stacks of matrices or vectors (ndim 2 or 3): one
+    ``?gemm`` per batch entry."""
+    types = _dtype_of(cn, 2)
+    na, nb = (v.ndim for v in cn.node.inputs)
+    if types is None or na not in (2, 3) or nb not in (2, 3):
+        return None
+    return _stacked(cn, types[1], na - 1, nb - 1, False, "batched_dot")
+
+
+@emits(MatMul)
+def matmul(cn) -> str | None:
+    """``numpy.matmul``: one ``?gemm`` per matrix of the (broadcast) batch axes."""
+    types = _dtype_of(cn, 2)
+    if types is None:
+        return None
+    na, nb = (v.ndim for v in cn.node.inputs)
+    return _stacked(cn, types[1], min(na, 2), min(nb, 2), True, "matmul")
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line.strip() else line for line in text.splitlines())
