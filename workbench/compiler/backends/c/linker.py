@@ -56,9 +56,8 @@ _SIMD_DECLS = "\n".join(
 
 
 def _c_string(text: str) -> str:
-    """A C string literal for ``text`` (also safe inside printf formats)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") \
-        .replace("\n", "\\n") + '"'
+    """A C string literal for ``text`` (an argument of a format, not a format)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 class CNode:
@@ -306,9 +305,17 @@ class CLinker:
                 + (f" if (check && ({static})) {{ rc = -2; goto done; }} else" if static else "")
                 + f" wb_set(&S[{slot}], o);")
         for j, var in enumerate(self.implicit):
+            # shared storage is checked when set, but a list can be written to directly
+            t = var.type
+            ok = (f"wb_input_ok(o, {TYPENUMS[t.dtype]}, {t.ndim})"
+                  if isinstance(t, TensorType) and t.dtype in TYPENUMS else "1")
+            name = _c_string(str(var))
             check_lines.append(
-                f"    wb_set(&S[{self.slots[var]}], "
-                f"PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, {j}), 0));")
+                f"    o = PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, {j}), 0);\n"
+                f"    if (!({ok})) {{ st->node = -1; PyErr_Format(PyExc_TypeError, "
+                f"\"shared variable %s holds a value that is not a {t}\", {name}); "
+                f"wb_stash_error(st); rc = -1; goto done; }}\n"
+                f"    wb_set(&S[{self.slots[var]}], o);")
         outs = "".join(
             f"    Py_XINCREF(S[{self.slots[v]}]); PyList_SetItem(st->outs, {i}, "
             f"S[{self.slots[v]}] ? S[{self.slots[v]}] : (Py_INCREF(Py_None), Py_None));\n"

@@ -89,7 +89,11 @@ class CVM:
             if var not in self.storage:
                 self.storage[var] = [var.data] if isinstance(var, Constant) else [None]
         self._in_cells = [self.storage[v] for v in linker.explicit]
-        self._out_cells = [self.storage[v] for v in fgraph.outputs]
+        # an output that is an input already sits in its cell (a shared variable's storage,
+        # say): only computed outputs are written
+        inputs = set(fgraph.inputs)
+        self._out_cells = [self.storage[v] if v not in inputs else [None]
+                           for v in fgraph.outputs]
 
     # -- calling ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -126,7 +130,8 @@ class CVM:
     def _raise(self, rc: int) -> None:
         exc = self._error[0]
         self._error[0] = None
-        node = self.nodes[self.lib.wb_failed_node(self._st)] if self.nodes else None
+        k = self.lib.wb_failed_node(self._st)
+        node = self.nodes[k] if 0 <= k < len(self.nodes) else None
         if exc is None:
             exc = RuntimeError(f"the compiled function failed (code {rc})")
         if node is None:
