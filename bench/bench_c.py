@@ -100,8 +100,6 @@ class Libs:
             warnings.simplefilter("ignore")
             import pytensor
             import pytensor.tensor  # noqa: F401
-            from pytensor.compile.mode import Mode
-        pytensor.c_mode = Mode(linker="cvm", optimizer="fast_run")
         return pytensor
 
     @staticmethod
@@ -120,6 +118,11 @@ class Libs:
 
     def missing(self, name: str) -> str:
         return self.why.get(name, f"{name} is not available")
+
+
+def c_mode(pytensor: Any) -> Any:
+    """PyTensor's C backend with its FAST_RUN rewrites (its default linker is Numba now)."""
+    return pytensor.compile.mode.Mode(linker="cvm", optimizer="fast_run")
 
 
 #: the Fortran BLAS routines PyTensor's C code calls
@@ -189,19 +192,24 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 
 def _check(outputs: dict[str, Any], rtol: float, atol: float) -> dict[str, str]:
-    """Notes for peers whose output differs from the reference's (the first one)."""
+    """Notes for peers whose output differs from the reference's: NumPy's where it ran
+    (the plain computation, so a wrong workbench result is flagged on workbench), else the
+    first peer's."""
     notes: dict[str, str] = {}
     names = list(outputs)
     if not names:
         return notes
-    ref = _to_numpy(outputs[names[0]])
-    for name in names[1:]:
+    base = "NumPy" if "NumPy" in outputs else names[0]
+    ref = _to_numpy(outputs[base])
+    for name in names:
+        if name == base:
+            continue
         got = _to_numpy(outputs[name])
         if got.shape != ref.shape:
-            notes[name] = f"OUTPUT DIFFERS: shape {got.shape}, {names[0]} gives {ref.shape}"
+            notes[name] = f"OUTPUT DIFFERS: shape {got.shape}, {base} gives {ref.shape}"
         elif not np.allclose(got, ref, rtol=rtol, atol=atol, equal_nan=True):
             err = np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))
-            notes[name] = f"OUTPUT DIFFERS from {names[0]}'s: max abs difference {err:.3g}"
+            notes[name] = f"OUTPUT DIFFERS from {base}'s: max abs difference {err:.3g}"
     return notes
 
 
@@ -219,8 +227,10 @@ def _workbench_notes(fn: Any) -> str:
 
 def timed_case(key: str, case: str, unit: str, specs: list[Spec], rounds: int,
                rtol: float, atol: float = 0.0, work: float | None = None,
-               warmup: int = 2, all_peers: bool = False) -> Result:
-    """Build every peer, compare outputs once, then time them alternately."""
+               warmup: int = 2, all_peers: bool = False,
+               probe: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> Result:
+    """Build every peer, compare their outputs (``probe(fn)``: by default one call's
+    result) once, then time them alternately."""
     _log(f"[bench_c] {case}")
     peers: list[Peer] = []
     outputs: dict[str, Any] = {}
@@ -233,7 +243,7 @@ def timed_case(key: str, case: str, unit: str, specs: list[Spec], rounds: int,
         if not why and spec.build is not None:
             try:
                 fn = spec.build()
-                outputs[spec.label] = fn()
+                outputs[spec.label] = probe(fn)
             except Exception as exc:  # a peer that cannot run this case is reported so
                 fn = None
                 why = f"failed: {type(exc).__name__}: {exc}"[:300]
@@ -251,14 +261,11 @@ def timed_case(key: str, case: str, unit: str, specs: list[Spec], rounds: int,
     return result
 
 
-class _Noted:
-    """A callable carrying a note for the table (workbench's fallback nodes)."""
-
-    def __init__(self, fn: Callable[[], Any], note: str):
-        self.fn, self.note = fn, note
-
-    def __call__(self) -> Any:
-        return self.fn()
+def _noted(fn: Callable[[], Any], note: str) -> Callable[[], Any]:
+    """``fn`` carrying a note for the table (workbench's fallback nodes): an attribute, not
+    a wrapper, so that the timed call has no extra layer."""
+    fn.note = note
+    return fn
 
 
 def _wb_function(inputs: list, outputs: Any, **kwargs: Any) -> Any:
@@ -278,7 +285,7 @@ def case_elemwise(libs: Libs, rounds: int, all_peers: bool) -> Result:
 
         X, Y, Z = T.dvectors("x", "y", "z")
         f = _wb_function([X, Y, Z], T.exp(X) * Y + T.sin(Z) * 0.5 - X / (1 + Y * Y))
-        return _Noted(lambda: f(x, y, z), _workbench_notes(f))
+        return _noted(lambda: f(x, y, z), _workbench_notes(f))
 
     def numpy():
         return lambda: np.exp(x) * y + np.sin(z) * 0.5 - x / (1 + y * y)
@@ -287,7 +294,7 @@ def case_elemwise(libs: Libs, rounds: int, all_peers: bool) -> Result:
         pt = libs.pytensor.tensor
         X, Y, Z = pt.dvectors("x", "y", "z")
         f = libs.pytensor.function([X, Y, Z], pt.exp(X) * Y + pt.sin(Z) * 0.5 - X / (1 + Y * Y),
-                                   mode=libs.pytensor.c_mode)
+                                   mode=c_mode(libs.pytensor))
         return lambda: f(x, y, z)
 
     def jax():
@@ -341,15 +348,15 @@ def case_scalar(libs: Libs, rounds: int, all_peers: bool) -> Result:
             A, B = T.dscalars("a", "b")
             f = _wb_function([A, B], A + B, trust_input=trusted)
             if trusted:
-                return _Noted(lambda: f(a0, b0), _workbench_notes(f))
-            return _Noted(lambda: f(1.5, 2.5), _workbench_notes(f))
+                return _noted(lambda: f(a0, b0), _workbench_notes(f))
+            return _noted(lambda: f(1.5, 2.5), _workbench_notes(f))
         return build
 
     def pytensor(trusted: bool):
         def build():
             pt = libs.pytensor.tensor
             A, B = pt.dscalars("a", "b")
-            f = libs.pytensor.function([A, B], A + B, mode=libs.pytensor.c_mode)
+            f = libs.pytensor.function([A, B], A + B, mode=c_mode(libs.pytensor))
             if trusted:
                 f.trust_input = True
                 return lambda: f(a0, b0)
@@ -404,7 +411,7 @@ def case_gemm(libs: Libs, rounds: int, all_peers: bool) -> Result:
 
         a, b, c = T.dmatrices("A", "B", "C")
         f = _wb_function([a, b, c], c + T.dot(a, b))
-        return _Noted(lambda: f(A, B, C), _workbench_notes(f))
+        return _noted(lambda: f(A, B, C), _workbench_notes(f))
 
     def numpy():
         return lambda: C + A @ B
@@ -412,7 +419,7 @@ def case_gemm(libs: Libs, rounds: int, all_peers: bool) -> Result:
     def pytensor():
         pt = libs.pytensor.tensor
         a, b, c = pt.dmatrices("A", "B", "C")
-        f = libs.pytensor.function([a, b, c], c + pt.dot(a, b), mode=libs.pytensor.c_mode)
+        f = libs.pytensor.function([a, b, c], c + pt.dot(a, b), mode=c_mode(libs.pytensor))
         return lambda: f(A, B, C)
 
     def jax():
@@ -479,13 +486,13 @@ def mlp_workbench(data: dict) -> Callable[[], Any]:
     from workbench import tensor as T
 
     f, step = _theano_like_step(theano, T, T.nnet.softmax, data, "FAST_RUN")
-    return _Noted(step, _workbench_notes(f))
+    return _noted(step, _workbench_notes(f))
 
 
 def mlp_pytensor(data: dict, pytensor: Any) -> Callable[[], Any]:
     pt = pytensor.tensor
     _, step = _theano_like_step(pytensor, pt, lambda v: pt.special.softmax(v, axis=-1), data,
-                                pytensor.c_mode)
+                                c_mode(pytensor))
     return step
 
 
@@ -577,28 +584,15 @@ def case_mlp(libs: Libs, rounds: int, all_peers: bool) -> Result:
         libs, lambda: mlp_workbench(data), lambda: mlp_numpy(data),
         lambda: mlp_pytensor(data, libs.pytensor), lambda: mlp_jax(data, libs.jax),
         lambda compiled: mlp_torch(data, libs.torch, compiled))
-    for spec in specs:
-        if spec.build is not None:
-            spec.build = _first_two_steps(spec.build)
+
+    def first_two_losses(step: Callable[[], Any]) -> np.ndarray:
+        """What the output check compares: the second loss shows that the update was
+        applied alike."""
+        return np.array([float(_to_numpy(step())), float(_to_numpy(step()))])
+
     return timed_case("mlp", "MLP 784-500-10 SGD train step, batch 128, float32", "ms", specs,
-                      rounds, rtol=1e-4, atol=1e-5, all_peers=all_peers)
-
-
-def _first_two_steps(build: Callable[[], Callable]) -> Callable[[], Callable]:
-    """A builder whose callable returns, on its first call only, the losses of the first
-    two steps (what the output check compares: the second shows the update was applied
-    alike); later calls are plain steps."""
-    def wrapped():
-        step = build()
-        calls = [0]
-
-        def run():
-            calls[0] += 1
-            if calls[0] == 1:
-                return np.array([float(_to_numpy(step())), float(_to_numpy(step()))])
-            return step()
-        return _Noted(run, getattr(step, "note", ""))
-    return wrapped
+                      rounds, rtol=1e-4, atol=1e-5, all_peers=all_peers,
+                      probe=first_two_losses)
 
 
 # -- cases 5 and 6: reductions ---------------------------------------------------------
@@ -614,7 +608,7 @@ def case_reduce(libs: Libs, rounds: int, all_peers: bool, axis1: bool) -> Result
 
         X = T.dmatrix("x")
         f = _wb_function([X], T.sum(X, axis=1) if axis1 else T.sum(T.exp(X)))
-        return _Noted(lambda: f(x), _workbench_notes(f))
+        return _noted(lambda: f(x), _workbench_notes(f))
 
     def numpy():
         return lambda: expr(np, x)
@@ -623,7 +617,7 @@ def case_reduce(libs: Libs, rounds: int, all_peers: bool, axis1: bool) -> Result
         pt = libs.pytensor.tensor
         X = pt.dmatrix("x")
         f = libs.pytensor.function([X], pt.sum(X, axis=1) if axis1 else pt.sum(pt.exp(X)),
-                                   mode=libs.pytensor.c_mode)
+                                   mode=c_mode(libs.pytensor))
         return lambda: f(x)
 
     def jax():
@@ -802,7 +796,7 @@ def goal_status(key: str, result: Result) -> tuple[str, bool | None]:
         if column is None:
             value = result.medians[ours]
             ok = value <= factor
-            parts.append(f"{value:.3g} {result.unit}" + ("" if ok else
+            parts.append(f"{_fmt(value)} {result.unit}" + ("" if ok else
                          f" ({value / factor:.1f}× the limit)"))
         else:
             peer = headline(result, column)
@@ -813,11 +807,18 @@ def goal_status(key: str, result: Result) -> tuple[str, bool | None]:
             ratio = result.medians[ours] / result.medians[peer]
             speedup = ratio if result.better == "higher" else 1 / ratio
             ok = speedup >= factor
-            parts.append(f"{speedup:.2f}× {column}" + ("" if ok else
+            parts.append(f"{speedup:.2f}× {column}'s speed" + ("" if ok else
                          f" (goal {factor:g}×: missed by {(1 - speedup / factor) * 100:.0f}%)"))
         if not ok:
             met = False
     return "; ".join(parts), met
+
+
+def _fmt(value: float) -> str:
+    """Three significant digits, without exponents (1210, 86.1, 0.146)."""
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if value >= 0.001 else f"{value:.2e}"
 
 
 def _cell(result: Result, column: str) -> str:
@@ -826,7 +827,7 @@ def _cell(result: Result, column: str) -> str:
     extra = [n for n in names if result.columns[n][1] and n in result.medians]
     if not main and not extra:
         return "–"
-    fmt = "{:.3g}".format
+    fmt = _fmt
     text = fmt(result.medians[main[0]]) if main else "–"
     if extra:
         text += " (" + ", ".join(f"{fmt(result.medians[n])} {result.columns[n][1]}"
@@ -836,12 +837,13 @@ def _cell(result: Result, column: str) -> str:
     return text
 
 
-def markdown(keyed: list[tuple[str, Result]]) -> str:
+def markdown(keyed: list[tuple[str, Result]], remarks: list[str] = ()) -> str:
     """The README table: one row per case, one column per library, the goal and verdict;
-    below it, what was missing and why, and the notes (fallbacks, output differences)."""
+    below it the general ``remarks``, what was missing and why, and the notes (fallbacks,
+    output differences)."""
     head = "| case | " + " | ".join(COLUMNS) + " | goal for workbench | verdict |"
     lines = [head, "| --- " * (len(COLUMNS) + 3) + "|"]
-    footnotes = []
+    footnotes = [f"- {text}" for text in remarks]
     for key, result in keyed:
         status, met = goal_status(key, result)
         verdict = {True: "met", False: "missed", None: "n/a"}[met]
@@ -866,6 +868,12 @@ def environment() -> dict[str, Any]:
     return {"machine": platform.machine(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "versions": versions,
             "loadavg_start": os.getloadavg()}
+
+
+def record_command(argv: list[str] | None) -> str:
+    """The command line that reproduces this run (for the README and the JSON)."""
+    extra = " ".join(argv if argv is not None else sys.argv[1:])
+    return "python bench/run.py --only c" + (f" -- {extra}" if extra else "")
 
 
 def main(argv: list[str] | None = None) -> list[Result]:
@@ -904,10 +912,21 @@ def main(argv: list[str] | None = None) -> list[Result]:
         keyed += [("compile_cold", cold), ("compile_warm", warm)]
     env["loadavg_end"] = os.getloadavg()
     env["seconds"] = time.perf_counter() - started
-    table = markdown(keyed)
+    load = f"{env['loadavg_start'][0]:.1f} at start, {env['loadavg_end'][0]:.1f} at end"
+    remarks = [f"Measured with `{record_command(argv)}` on {env['cpu_count']} cores "
+               f"(load average {load}; {env['seconds']:.0f} s in all); medians of "
+               f"interleaved rounds; ⚠ marks an output that differs from NumPy's."]
+    if "blas__ldflags" in env["PYTENSOR_FLAGS"]:
+        remarks.append("PyTensor C is linked to SciPy's OpenBLAS through a small library of "
+                       "jumps (`bench_c.pytensor_blas_ldflags`): a pip install of PyTensor "
+                       "finds no BLAS of its own.")
+    elif libs.pytensor is not None:
+        remarks.append("PyTensor C runs without `blas__ldflags`: its dot goes through its "
+                       "slower NumPy C-API path.")
+    table = markdown(keyed, remarks)
     record = {
         "schema": "workbench.bench.c/v1",
-        "command": " ".join(["python"] + sys.argv),
+        "command": record_command(argv),
         "environment": env,
         "cases": [{"key": key, "case": r.case, "unit": r.unit, "better": r.better,
                    "medians": r.medians, "samples_seconds": r.samples, "missing": r.missing,
@@ -923,9 +942,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     os.replace(args.json + ".tmp", args.json)
     results = [r for _, r in keyed]
     print(format_results(results))
-    print(f"\n# C backend vs peers: {env['cpu_count']} cores, load average "
-          f"{env['loadavg_start'][0]:.1f} at start, {env['loadavg_end'][0]:.1f} at end, "
-          f"{env['seconds']:.0f} s\n")
+    print("\n# C backend vs peers: the README table\n")
     print(table)
     print(f"\n(results written to {os.path.relpath(args.json, ROOT)})\n")
     return results

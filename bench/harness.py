@@ -86,7 +86,7 @@ def run_case(case: str, unit: str, peers: list[Peer], rounds: int = 21,
 
 
 def compare(result: Result, name: str, base: str) -> str:
-    """``base / name`` and which one that favours, e.g. 'x0.20: workbench 5.0x faster'."""
+    """``base / name`` and which one that favours, e.g. 'x0.2: workbench 5.00x faster'."""
     ours, theirs = result.medians[base], result.medians[name]
     if not ours or not theirs:
         return "ratio undefined (a zero figure)"
@@ -94,7 +94,7 @@ def compare(result: Result, name: str, base: str) -> str:
     # a rate is better higher, a time lower: turn both into "how many times faster"
     speedup = ratio if result.better == "higher" else 1.0 / ratio
     side = f"{speedup:.2f}x faster" if speedup >= 1 else f"{1 / speedup:.2f}x slower"
-    return f"x{ratio:.3g}: {base.split()[0]} {side}"
+    return f"x{ratio:.3g}: {base} {side}"
 
 
 def format_results(results: list[Result]) -> str:
@@ -106,7 +106,7 @@ def format_results(results: list[Result]) -> str:
         base = names[0] if names else None
         lines.append(f"## {r.case} ({r.unit}, median; {r.better} is better)")
         for name in names:
-            tail = "reference" if name == base else f"{base.split()[0]}/this {compare(r, name, base)}"
+            tail = "reference" if name == base else f"first/this {compare(r, name, base)}"
             lines.append(f"  {name:<40} {r.medians[name]:>12.4g}   {tail}")
             if name in r.notes:
                 lines.append(f"  {'':<40} {'':>12}   note: {r.notes[name]}")

@@ -76,7 +76,7 @@ def test_at_needs_every_input(logistic, point):
     x, w, z, cost = logistic
     with pytest.raises(KeyError, match="give a value for x"):
         GradientView(cost, w, at={w: point[1]})
-    with pytest.raises(KeyError, match="no input named 'q'"):
+    with pytest.raises(KeyError, match="'q' is not an input"):
         GradientView(cost, w, at={"q": 1.0, x: point[0], w: point[1]})
 
 
@@ -96,7 +96,8 @@ def test_latex_with_a_list_of_wrt(logistic):
     assert r"\partial w" in derivatives[0] and r"\partial x" in derivatives[1]
     # the derivative through the sigmoid: sigma(z) (1 - sigma(z)), as built
     _, raw = GradientView(cost, w).latex(optimized=False)
-    assert r"\sigma\left(x \cdot w\right) \odot \left(1 - \sigma\left(x \cdot w\right)\right)" in raw
+    sigma = r"\sigma\left(x \cdot w\right)"
+    assert rf"{sigma} \odot \left(1 - {sigma}\right)" in raw
 
 
 @pytest.mark.parametrize("build, expected", [
@@ -215,7 +216,8 @@ def test_verify_is_skipped_for_large_inputs():
     view = GradientView((x ** 2).sum(), x, at={x: np.ones(VERIFY_MAX_ELEMENTS + 1)})
     assert view.verify is None
     assert "too many" in view.verify_skipped
-    np.testing.assert_allclose(view.values[node_id(x)]["adjoint"], 2 * np.ones(VERIFY_MAX_ELEMENTS + 1))
+    np.testing.assert_allclose(view.values[node_id(x)]["adjoint"],
+                               2 * np.ones(VERIFY_MAX_ELEMENTS + 1))
 
 
 def test_shared_variables_need_no_value():

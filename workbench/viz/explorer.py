@@ -129,8 +129,8 @@ class PassExplorer:
             raise IndexError(f"step {i} is out of range: there are {len(self._view)} steps")
         self._position = i
         if self._widget is not None:
-            self._slider.value = i  # its observer refreshes the page
-            self._refresh()
+            self._slider.value = i
+            self._refresh()  # the slider's observer runs only when its value changes
 
     def summary_table(self) -> list[dict]:
         """One row per pass (all of them, whatever the filter): ``name``, ``seconds``,

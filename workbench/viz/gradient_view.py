@@ -375,9 +375,9 @@ class GradientView:
         resolved = {}
         for key, value in at.items():
             var = by_name.get(key) if isinstance(key, str) else key
-            if var is None:
-                raise KeyError(f"GradientView(at=): no input named {key!r}; the inputs are "
-                               f"{', '.join(str(v) for v in inputs)}")
+            if var is None or not any(var is v for v in inputs):
+                raise KeyError(f"GradientView(at=): {key!r} is not an input of the cost; its "
+                               f"inputs are {', '.join(str(v) for v in inputs)}")
             resolved[var] = np.asarray(var.type.filter(value, allow_downcast=True))
         missing = [str(v) for v in inputs if v not in resolved]
         if missing:
@@ -548,8 +548,9 @@ class GradientView:
         derivatives = [derivatives] if self._single else derivatives
         lines = [f"<div>$${H.escape(function)}$$</div>"]
         lines += [f"<div>$${H.escape(d)}$$</div>" for d in derivatives]
-        text = "\n".join([f"cost = {pp(self.cost)}"] + [
-            f"d cost / d {w} = {pp(g)}" for w, g in zip(self.wrt, self.function.maker.fgraph.outputs)])
+        optimized = self.function.maker.fgraph.outputs
+        text = "\n".join([f"cost = {pp(self.cost)}"]
+                         + [f"d cost / d {w} = {pp(g)}" for w, g in zip(self.wrt, optimized)])
         lines.append(H.details("as text", H.pre(text)))
         if self.verify is not None:
             lines.append(self.verify.html())

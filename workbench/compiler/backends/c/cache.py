@@ -31,6 +31,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -63,10 +64,18 @@ def cache_root() -> str:
     return root
 
 
+#: the linker's block comments carry the graph record's node ids, which count the nodes a
+#: process has made: the same graph built after others gets other ids, not another build
+_NODE_IDS = re.compile(r"/\* (end )?node n\d+\b")
+
+
 def entry_key(source: str, cdef: str) -> str:
+    """The SHA-256 naming the build of ``source``: toolchain, declarations and source, with
+    the node ids of the block comments left out."""
     digest = hashlib.sha256()
     digest.update(json.dumps(build.toolchain_key(), sort_keys=True).encode())
-    digest.update(b"\0" + cdef.encode() + b"\0" + source.encode())
+    digest.update(b"\0" + cdef.encode() + b"\0")
+    digest.update(_NODE_IDS.sub(r"/* \1node", source).encode())
     return digest.hexdigest()
 
 
@@ -281,7 +290,7 @@ def _pch_header() -> str | None:
     """The precompiled header to build with, or None while there is none yet.
 
     The first build of a toolchain starts making it in a thread and goes on without it
-    (on two cores the two compilations overlap), so a new cache pays nothing for it; later
+    (on two cores the two compilations overlap), so a new cache pays little for it; later
     builds, in this process or others, use it. Made under its own lock in a temporary
     directory renamed into place; a failure is remembered (``<ident>.failed``) and the cache
     then builds without one.
@@ -301,8 +310,8 @@ def _pch_header() -> str | None:
         if os.path.exists(path + ".failed") or _pch_state.get("started") == ident:
             return None
         _pch_state.update(ident=ident, started=ident, header=None)
-    threading.Thread(target=_make_pch, args=(support, ident), daemon=True,
-                     name="workbench-pch").start()
+    # not a daemon: a short script waits for it at exit rather than leave it half made
+    threading.Thread(target=_make_pch, args=(support, ident), name="workbench-pch").start()
     return None
 
 
@@ -429,6 +438,9 @@ def clear() -> dict[str, int]:
                 with _locked(path + ".lock", wait=False) as held:
                     if held:
                         shutil.rmtree(path, ignore_errors=True)
+                        for stale in os.listdir(support):
+                            if stale.startswith(f".{name}.build."):
+                                shutil.rmtree(os.path.join(support, stale), ignore_errors=True)
             elif not name.endswith(".lock") and not name.startswith("."):
                 with contextlib.suppress(OSError):
                     os.remove(path)

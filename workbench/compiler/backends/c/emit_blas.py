@@ -316,139 +316,117 @@ def _output(cn, target: str | None, usable: str, nd: int, dims: str, copy: str |
     """Code making ``out`` the array the result is written to: the in-place ``target`` when
     ``usable`` holds, else a fresh (or last call's) output, into which ``copy`` (an input) is
     copied first when given."""
-    lines = ["PyArrayObject *out = NULL;"]
-    if target is not None:
-        lines.append(f"if ({usable}) {{ wb_set(o0, (PyObject *){target}); out = {target}; }}")
-    fresh = (f"if (wb_prepare(o0, {nd}, {dims}, {cn.typenum(cn.out_dtype())})) goto wb_fail;\n"
-             f"    out = (PyArrayObject *)*o0;")
+    fresh = [f"if (wb_prepare(o0, {nd}, {dims}, {cn.typenum(cn.out_dtype())})) goto wb_fail;",
+             "out = (PyArrayObject *)*o0;"]
     if copy is not None:
-        fresh += f"\n    if (PyArray_CopyInto(out, {copy}) < 0) goto wb_fail;"
-    lines.append(f"if (out == NULL) {{\n    {fresh}\n}}")
-    return "\n".join(lines)
+        fresh.append(f"if (PyArray_CopyInto(out, {copy}) < 0) goto wb_fail;")
+    if target is None:
+        return "PyArrayObject *out;\n" + "\n".join(fresh)
+    return (f"PyArrayObject *out;\n"
+            f"if ({usable}) {{\n    wb_set(o0, (PyObject *){target});\n    out = {target};\n"
+            f"}} else {{\n" + _indent("\n".join(fresh), 4) + "\n}")
 
 
-def _product(cn, nd: int, call: str, a: str, b: str) -> str:
-    """Code computing ``P = dot(a, b)`` (a new array of ``nd`` dims) for the NumPy paths:
-    with BLAS (``call`` writes into P with alpha 1, beta 0), zeros when the contracted size
-    is 0, NumPy's product for sizes beyond BLAS's ints. (Not NumPy's product always: it
-    would warn about the NaN these paths exist for.)"""
-    return f"""PyArrayObject *P = (PyArrayObject *)PyArray_ZEROS({nd}, pd, {cn.typenum(cn.out_dtype())}, 0);
-if (P == NULL) goto wb_fail;
-if (!(pfits)) {{
-    PyObject *r = PyArray_MatrixProduct2((PyObject *){a}, (PyObject *){b}, P);
-    if (r == NULL) {{ Py_DECREF(P); goto wb_fail; }}
-    Py_DECREF(r);
-}} else if (pany && {call}) {{ Py_DECREF(P); goto wb_fail; }}"""
+def _scaled_update(cn, matrix: bool) -> str | None:
+    """Gemm (``matrix``) or Gemv: ``alpha * dot(a, b) + beta * c``, inputs
+    ``(c, alpha, a, b, beta)``. One BLAS call into ``c`` (in place) or into a copy of it;
+    with a constant ``beta`` of 0, into the output without reading ``c``."""
+    types = _dtype_of(cn, 5)
+    if types is None:
+        return None
+    t, p = types
+    reads_c = not is_zero_constant(cn.node.inputs[4])
+    inplace = cn.node.op.inplace
+    if matrix:
+        name, names, fn = "Gemm", ("z", "x", "y"), cn.blas(p + "gemm")
+        nd, sizes, shape = 2, ("M", "N", "K"), "M, N"
+        size_of = f"const npy_intp M = {_d('a', 0)}, K = {_d('a', 1)}, N = {_d('b', 1)};"
+        misaligned = cn.fail("Gemm: x of shape (%ld, %ld) and y of shape (%ld, %ld) are not "
+                             "aligned", "(long)M", "(long)K", f"(long){_d('b', 0)}", "(long)N")
 
+        def call(alpha: str, beta: str, out: str) -> str:
+            return (f"wbb_gemm_{p}({fn}, M, N, K, {alpha}, PyArray_BYTES(a), {_s('a', 0)}, "
+                    f"{_s('a', 1)}, PyArray_BYTES(b), {_s('b', 0)}, {_s('b', 1)}, {beta}, "
+                    f"PyArray_BYTES({out}), {_s(out, 0)}, {_s(out, 1)})")
+    else:
+        name, names, fn = "Gemv", ("y", "A", "x"), cn.blas(p + "gemv")
+        nd, sizes, shape = 1, ("M", "K"), "M"
+        size_of = f"const npy_intp M = {_d('a', 0)}, K = {_d('a', 1)}, N = 1; (void)N;"
+        misaligned = cn.fail("Gemv: A of shape (%ld, %ld) and x of shape (%ld,) are not "
+                             "aligned", "(long)M", "(long)K", f"(long){_d('b', 0)}")
 
-def _broadcast(cn, what: str, arr: str, nd: int, other: str) -> str:
-    """Code broadcasting ``dims`` with ``arr``'s shape, failing with a clear message (and
-    dropping ``P``) when they do not."""
-    fail = cn.fail(f"{what} of shape %s does not broadcast against {other} of shape %s", "ba",
-                   "bp")
-    return (f"if (wb_broadcast_into(dims, {nd}, {arr})) {{\n"
-            f"    char ba[96], bp[96]; wb_shape_text(ba, 96, {arr}); wb_shape_text(bp, 96, P);\n"
-            f"    Py_DECREF(P); {fail}\n}}")
+        def call(alpha: str, beta: str, out: str) -> str:
+            return (f"wbb_gemv_{p}({fn}, M, K, {alpha}, PyArray_BYTES(a), {_s('a', 0)}, "
+                    f"{_s('a', 1)}, PyArray_BYTES(b), {_s('b', 0)}, {beta}, "
+                    f"PyArray_BYTES({out}), {_s(out, 0)})")
+    same_shape = " && ".join(f"{_d('c', k)} == {v}" for k, v in enumerate(sizes[:nd]))
+    direct = ["alpha != 0"] + [f"{v} > 0" for v in sizes] + [_fits(*sizes)]
+    if reads_c:
+        direct += ["beta != 0", same_shape]
+    usable = f"{same_shape} && PyArray_ISWRITEABLE(c) && !wbb_overlap(c, a) && !wbb_overlap(c, b)"
+    general_usable = " && ".join(f"{_d('c', k)} == dims[{k}]" for k in range(nd)) \
+        + " && PyArray_ISWRITEABLE(c)"
+    product = f"dot({names[1]}, {names[2]})"
+    broadcast = ""
+    if reads_c:
+        fail = cn.fail(f"{name}: {names[0]} of shape %s does not broadcast against {product} "
+                       f"of shape ({', '.join(['%ld'] * nd)}{',' if nd == 1 else ''})", "bc",
+                       *[f"(long){v}" for v in sizes[:nd]])
+        broadcast = (f"if (wb_broadcast_into(dims, {nd}, c)) {{ char bc[96]; "
+                     f"wb_shape_text(bc, 96, c); {fail} }}")
+    # (o = alpha P + beta c) over 2-d loops: a vector is one row
+    rows = ("dims[0]", "dims[1]") if matrix else ("1", "dims[0]")
+
+    def strides(arr: str, bcast: bool) -> str:
+        if not matrix:
+            return f"0, {_bs(arr, 0, 'dims[0]') if bcast else _s(arr, 0)}"
+        if not bcast:
+            return f"{_s(arr, 0)}, {_s(arr, 1)}"
+        return f"{_bs(arr, 0, 'dims[0]')}, {_bs(arr, 1, 'dims[1]')}"
+
+    c_term = f"beta, PyArray_BYTES(c), {strides('c', True)}" if reads_c else "0, NULL, 0, 0"
+    return f"""
+PyArrayObject *c = i0, *a = i2, *b = i3;  /* {name}: {names[0]} = alpha {product} + beta {names[0]} */
+{size_of}
+if ({_d('b', 0)} != K) {misaligned}
+const {t} alpha = *(const {t} *)PyArray_DATA(i1), beta = *(const {t} *)PyArray_DATA(i4);
+(void)beta;
+if ({' && '.join(direct)}) {{
+{_indent(_output(cn, 'c' if inplace else None, usable, nd, f'((npy_intp[]){{{shape}}})',
+                 'c' if reads_c else None), 4)}
+    if ({call('alpha', 'beta' if reads_c else '0', 'out')}) goto wb_fail;
+}} else {{
+    /* NumPy's expression: a zero alpha or beta still spreads NaN, {names[0]} may broadcast,
+       sizes may be 0 or beyond BLAS's ints. (Not NumPy's dot for P: it would warn about the
+       NaN this path exists for.) */
+    npy_intp dims[{nd}] = {{{shape}}}, pd[{nd}] = {{{shape}}};
+{_indent(broadcast, 4)}
+{_indent(_output(cn, 'c' if inplace else None, general_usable, nd, 'dims', None), 4)}
+    PyArrayObject *P = (PyArrayObject *)PyArray_ZEROS({nd}, pd, {cn.typenum(cn.out_dtype())}, 0);
+    if (P == NULL) goto wb_fail;
+    if (!({_fits(*sizes)})) {{
+        PyObject *r = PyArray_MatrixProduct2((PyObject *)a, (PyObject *)b, P);
+        if (r == NULL) {{ Py_DECREF(P); goto wb_fail; }}
+        Py_DECREF(r);
+    }} else if ({' && '.join(f'{v} > 0' for v in sizes)} && {call('1', '0', 'P')}) {{
+        Py_DECREF(P); goto wb_fail;
+    }}
+    wbb_axpby_{p}({rows[0]}, {rows[1]}, alpha, PyArray_BYTES(P), {strides('P', True)}, {c_term},
+                 PyArray_BYTES(out), {strides('out', False)});
+    Py_DECREF(P);
+}}"""
 
 
 @emits(Gemm)
 def gemm(cn) -> str | None:
-    """``alpha * dot(x, y) + beta * z``: one ``?gemm`` into ``z`` (in place) or into a copy of
-    it; with a constant ``beta`` of 0, into the output without reading ``z``."""
-    types = _dtype_of(cn, 5)
-    if types is None:
-        return None
-    t, p = types
-    reads_z = not is_zero_constant(cn.node.inputs[4])
-    inplace = cn.node.op.inplace
-    fn = cn.blas(p + "gemm")
-    direct = ["alpha != 0", "M > 0", "N > 0", "K > 0", _fits("M", "N", "K")]
-    if reads_z:
-        direct += ["beta != 0", f"{_d('z', 0)} == M", f"{_d('z', 1)} == N"]
-    usable = (f"{_d('z', 0)} == M && {_d('z', 1)} == N && PyArray_ISWRITEABLE(z) "
-              f"&& !wbb_overlap(z, x) && !wbb_overlap(z, y)")
-    z_term = (f"beta, PyArray_BYTES(z), {_bs('z', 0, 'dims[0]')}, {_bs('z', 1, 'dims[1]')}"
-              if reads_z else "0, NULL, 0, 0")
-    general_usable = "PyArray_DIMS(z)[0] == dims[0] && PyArray_DIMS(z)[1] == dims[1] " \
-                     "&& PyArray_ISWRITEABLE(z)"
-    product = (f"wbb_gemm_{p}({fn}, M, N, K, 1, PyArray_BYTES(x), {_s('x', 0)}, {_s('x', 1)}, "
-               f"PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, 0, PyArray_BYTES(P), "
-               f"{_s('P', 0)}, {_s('P', 1)})")
-    return f"""
-PyArrayObject *z = i0, *x = i2, *y = i3;
-const npy_intp M = {_d('x', 0)}, K = {_d('x', 1)}, N = {_d('y', 1)};
-if ({_d('y', 0)} != K) {cn.fail("Gemm: x of shape (%ld, %ld) and y of shape (%ld, %ld) are "
-                                "not aligned", "(long)M", "(long)K", f"(long){_d('y', 0)}",
-                                "(long)N")}
-const {t} alpha = *(const {t} *)PyArray_DATA(i1), beta = *(const {t} *)PyArray_DATA(i4);
-(void)beta;
-if ({' && '.join(direct)}) {{
-{_indent(_output(cn, 'z' if inplace else None, usable, 2, '((npy_intp[]){M, N})',
-                 'z' if reads_z else None), 4)}
-    if (wbb_gemm_{p}({fn}, M, N, K, alpha, PyArray_BYTES(x), {_s('x', 0)}, {_s('x', 1)},
-                    PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, {'beta' if reads_z else '0'},
-                    PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)})) goto wb_fail;
-}} else {{
-    /* NumPy's alpha * dot(x, y) + beta * z: a zero alpha or beta still spreads NaN, z may
-       broadcast, sizes may be 0 or beyond BLAS's ints */
-    npy_intp pd[2] = {{M, N}};
-    const int pfits = {_fits('M', 'N', 'K')}, pany = M > 0 && N > 0 && K > 0;
-{_indent(_product(cn, 2, product, 'x', 'y'), 4)}
-    npy_intp dims[2] = {{M, N}};
-{_indent(_broadcast(cn, 'Gemm: z', 'z', 2, 'dot(x, y)'), 4) if reads_z else ''}
-{_indent(_output(cn, 'z' if inplace else None, general_usable, 2, 'dims', None), 4)}
-    wbb_axpby_{p}(dims[0], dims[1], alpha, PyArray_BYTES(P), {_bs('P', 0, 'dims[0]')},
-                 {_bs('P', 1, 'dims[1]')}, {z_term},
-                 PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)});
-    Py_DECREF(P);
-}}"""
+    """``alpha * dot(x, y) + beta * z`` for matrices: one ``?gemm``."""
+    return _scaled_update(cn, matrix=True)
 
 
 @emits(Gemv)
 def gemv(cn) -> str | None:
-    """``alpha * dot(A, x) + beta * y``: one ``?gemv`` into ``y`` (in place) or a copy of it."""
-    types = _dtype_of(cn, 5)
-    if types is None:
-        return None
-    t, p = types
-    reads_y = not is_zero_constant(cn.node.inputs[4])
-    inplace = cn.node.op.inplace
-    fn = cn.blas(p + "gemv")
-    direct = ["alpha != 0", "M > 0", "K > 0", _fits("M", "K")]
-    if reads_y:
-        direct += ["beta != 0", f"{_d('v', 0)} == M"]
-    usable = (f"{_d('v', 0)} == M && PyArray_ISWRITEABLE(v) && {_s('v', 0)} != 0 "
-              f"&& !wbb_overlap(v, A) && !wbb_overlap(v, x)")
-    y_term = (f"beta, PyArray_BYTES(v), 0, {_bs('v', 0, 'dims[0]')}" if reads_y
-              else "0, NULL, 0, 0")
-    general_usable = "PyArray_DIMS(v)[0] == dims[0] && PyArray_ISWRITEABLE(v)"
-    product = (f"wbb_gemv_{p}({fn}, M, K, 1, PyArray_BYTES(A), {_s('A', 0)}, {_s('A', 1)}, "
-               f"PyArray_BYTES(x), {_s('x', 0)}, 0, PyArray_BYTES(P), {_s('P', 0)})")
-    return f"""
-PyArrayObject *v = i0, *A = i2, *x = i3;  /* v: the updated vector y */
-const npy_intp M = {_d('A', 0)}, K = {_d('A', 1)};
-if ({_d('x', 0)} != K) {cn.fail("Gemv: A of shape (%ld, %ld) and x of shape (%ld,) are not "
-                                "aligned", "(long)M", "(long)K", f"(long){_d('x', 0)}")}
-const {t} alpha = *(const {t} *)PyArray_DATA(i1), beta = *(const {t} *)PyArray_DATA(i4);
-(void)beta;
-if ({' && '.join(direct)}) {{
-{_indent(_output(cn, 'v' if inplace else None, usable, 1, '((npy_intp[]){M})',
-                 'v' if reads_y else None), 4)}
-    if (wbb_gemv_{p}({fn}, M, K, alpha, PyArray_BYTES(A), {_s('A', 0)}, {_s('A', 1)},
-                    PyArray_BYTES(x), {_s('x', 0)}, {'beta' if reads_y else '0'},
-                    PyArray_BYTES(out), {_s('out', 0)})) goto wb_fail;
-}} else {{
-    /* NumPy's alpha * dot(A, x) + beta * y (see Gemm) */
-    npy_intp pd[1] = {{M}};
-    const int pfits = {_fits('M', 'K')}, pany = M > 0 && K > 0;
-{_indent(_product(cn, 1, product, 'A', 'x'), 4)}
-    npy_intp dims[1] = {{M}};
-{_indent(_broadcast(cn, 'Gemv: y', 'v', 1, 'dot(A, x)'), 4) if reads_y else ''}
-{_indent(_output(cn, 'v' if inplace else None, general_usable, 1, 'dims', None), 4)}
-    wbb_axpby_{p}(1, dims[0], alpha, PyArray_BYTES(P), 0, {_bs('P', 0, 'dims[0]')},
-                 {y_term}, PyArray_BYTES(out), 0, {_s('out', 0)});
-    Py_DECREF(P);
-}}"""
+    """``alpha * dot(A, x) + beta * y`` for a matrix and vectors: one ``?gemv``."""
+    return _scaled_update(cn, matrix=False)
 
 
 @emits(Ger)

@@ -25,7 +25,8 @@ _LABELS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint
 # The row maximum ignores NaN (the sum catches it); a row of -inf gives NaN, as in NumPy.
 _ROW_KERNELS = r"""
 static void wbn_softmax_@N@(npy_intp n, const char *xp, npy_intp xs, char *op, npy_intp os) {
-    @T@ m = -INFINITY, s = 0;
+    @T@ m = -INFINITY;
+    double s = 0;  /* float32 sums of long rows would lose digits NumPy's pairwise sum keeps */
     if (xs == sizeof(@I@) && os == sizeof(@T@)) {
         const @I@ *restrict x = (const @I@ *)xp;
         @T@ *restrict o = (@T@ *)op;
@@ -34,19 +35,20 @@ static void wbn_softmax_@N@(npy_intp n, const char *xp, npy_intp xs, char *op, n
         #pragma omp simd reduction(+:s)
         for (npy_intp k = 0; k < n; k++) { const @T@ e = exp@F@((@T@)x[k] - m); o[k] = e; s += e; }
         #pragma omp simd
-        for (npy_intp k = 0; k < n; k++) o[k] = o[k] / s;
+        for (npy_intp k = 0; k < n; k++) o[k] = o[k] / (@T@)s;
     } else {
         for (npy_intp k = 0; k < n; k++) {
             const @T@ v = (@T@)*(const @I@ *)(xp + k * xs); m = v > m ? v : m; }
         for (npy_intp k = 0; k < n; k++) {
             const @T@ e = exp@F@((@T@)*(const @I@ *)(xp + k * xs) - m);
             *(@T@ *)(op + k * os) = e; s += e; }
-        for (npy_intp k = 0; k < n; k++) *(@T@ *)(op + k * os) = *(@T@ *)(op + k * os) / s;
+        for (npy_intp k = 0; k < n; k++) *(@T@ *)(op + k * os) = *(@T@ *)(op + k * os) / (@T@)s;
     }
 }
 
 static void wbn_logsoftmax_@N@(npy_intp n, const char *xp, npy_intp xs, char *op, npy_intp os) {
-    @T@ m = -INFINITY, s = 0;
+    @T@ m = -INFINITY;
+    double s = 0;  /* float32 sums of long rows would lose digits NumPy's pairwise sum keeps */
     if (xs == sizeof(@I@) && os == sizeof(@T@)) {
         const @I@ *restrict x = (const @I@ *)xp;
         @T@ *restrict o = (@T@ *)op;
@@ -55,7 +57,7 @@ static void wbn_logsoftmax_@N@(npy_intp n, const char *xp, npy_intp xs, char *op
         if (!isfinite(m)) m = 0;  /* x - inf would be NaN everywhere */
         #pragma omp simd reduction(+:s)
         for (npy_intp k = 0; k < n; k++) s += exp@F@((@T@)x[k] - m);
-        const @T@ ls = log@F@(s);
+        const @T@ ls = log@F@((@T@)s);
         #pragma omp simd
         for (npy_intp k = 0; k < n; k++) o[k] = ((@T@)x[k] - m) - ls;
     } else {
@@ -63,7 +65,7 @@ static void wbn_logsoftmax_@N@(npy_intp n, const char *xp, npy_intp xs, char *op
             const @T@ v = (@T@)*(const @I@ *)(xp + k * xs); m = v > m ? v : m; }
         if (!isfinite(m)) m = 0;
         for (npy_intp k = 0; k < n; k++) s += exp@F@((@T@)*(const @I@ *)(xp + k * xs) - m);
-        const @T@ ls = log@F@(s);
+        const @T@ ls = log@F@((@T@)s);
         for (npy_intp k = 0; k < n; k++)
             *(@T@ *)(op + k * os) = ((@T@)*(const @I@ *)(xp + k * xs) - m) - ls;
     }
@@ -80,29 +82,41 @@ def _row_kernels(cn, in_dt: str, out_dt: str) -> str:
     return name
 
 
-def _single_axis(op, ndim: int) -> int | None:
-    """The one axis the op normalises over, or None (several axes, or a scalar)."""
-    if ndim == 0:
-        return None
+def _axes(op, ndim: int) -> tuple[int, ...]:
+    """The axes the op normalises over, non-negative and sorted."""
     axis = op.axis
     if axis is None:
-        axes = tuple(range(ndim))
-    elif isinstance(axis, (tuple, list)):
-        axes = tuple(sorted({int(a) % ndim for a in axis}))
-    else:
-        axes = (int(axis) % ndim,)
-    return axes[0] if len(axes) == 1 else None
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted({int(a) % ndim for a in axis}))
+    return (int(axis) % ndim,)
 
 
 @emits(Softmax, LogSoftmax)
 def softmax(cn) -> str | None:
-    """One row kernel call per lane along the axis; lanes split across cores."""
+    """One row kernel call per lane along the axis; lanes split across cores. Over every
+    axis of a tensor, one lane over a C-ordered copy. (Other sets of axes, and 0-d inputs,
+    run through perform.)"""
     in_dt, out_dt = cn.in_dtype(0), cn.out_dtype()
     nd = cn.node.inputs[0].ndim
-    ax = _single_axis(cn.node.op, nd)
-    if out_dt not in _FLOATS or in_dt not in CTYPES or ax is None:
+    if out_dt not in _FLOATS or in_dt not in CTYPES or nd == 0:
         return None
+    axes = _axes(cn.node.op, nd)
     kind = "softmax" if type(cn.node.op) is Softmax else "logsoftmax"
+    if len(axes) == nd and nd > 1:
+        kernel = f"wbn_{kind}_{_row_kernels(cn, in_dt, out_dt)}"
+        return f"""
+if (wb_prepare(o0, {nd}, PyArray_DIMS(i0), {cn.typenum(out_dt)})) goto wb_fail;
+if (PyArray_SIZE(i0) > 0) {{
+    PyArrayObject *xc = (PyArrayObject *)PyArray_GETCONTIGUOUS(i0);
+    if (xc == NULL) goto wb_fail;
+    {kernel}(PyArray_SIZE(xc), PyArray_BYTES(xc), PyArray_ITEMSIZE(xc),
+             PyArray_BYTES((PyArrayObject *)*o0), PyArray_ITEMSIZE((PyArrayObject *)*o0));
+    Py_DECREF(xc);
+}}"""
+    if len(axes) != 1:
+        return None
+    ax = axes[0]
     kernel = f"wbn_{kind}_{_row_kernels(cn, in_dt, out_dt)}"
     others = [d for d in range(nd) if d != ax]
     # lane m's offsets: its coordinates over the other axes, in C order
@@ -205,7 +219,8 @@ static void wbn_xent_@N@(npy_intp n, const char *xp, npy_intp xs, const char *bp
                          npy_int64 *am) {
 #define WBN_Z(k) ((@T@)*(const @I@ *)(xp + (k) * xs) \
                   + (bp ? (@T@)*(const @B@ *)(bp + (k) * bs) : (@T@)0))
-    @T@ m = -INFINITY, s = 0;
+    @T@ m = -INFINITY;
+    double s = 0;  /* see the row kernels */
     npy_int64 best = -1, first_nan = -1;
     for (npy_intp k = 0; k < n; k++) {
         const @T@ v = WBN_Z(k);
@@ -214,14 +229,15 @@ static void wbn_xent_@N@(npy_intp n, const char *xp, npy_intp xs, const char *bp
     }
     *am = first_nan >= 0 ? first_nan : (best >= 0 ? best : 0);
     for (npy_intp k = 0; k < n; k++) { const @T@ e = exp@F@(WBN_Z(k) - m); sm[k] = e; s += e; }
-    for (npy_intp k = 0; k < n; k++) sm[k] = sm[k] / s;
+    for (npy_intp k = 0; k < n; k++) sm[k] = sm[k] / (@T@)s;
     /* the log-softmax shifts by 0 where the maximum is infinite (see LogSoftmax) */
-    @T@ peak = m, t = s;
+    @T@ peak = m;
+    double t = s;
     if (!isfinite(m)) {
         peak = 0; t = 0;
         for (npy_intp k = 0; k < n; k++) t += exp@F@(WBN_Z(k));
     }
-    *nll = -((WBN_Z(lab) - peak) - log@F@(t));
+    *nll = -((WBN_Z(lab) - peak) - log@F@((@T@)t));
 #undef WBN_Z
 }
 """

@@ -101,15 +101,20 @@ static void wb_copy_nd(int nd, const npy_intp *dims, char *dst, const npy_intp *
     const npy_intp n = cd[m - 1], ds = cs[m - 1], ss = css[m - 1];
     for (int a = 0; a < m; a++) idx[a] = 0;
     for (;;) {
-        if (ds == isz && ss == isz) memcpy(dst, src, n * isz);
+        /* long contiguous rows: memcpy; short ones: an inline loop (a call costs more) */
+        if (ds == isz && ss == isz && n * isz >= 256) memcpy(dst, src, n * isz);
 #define WB_ROW(T) \
+        else if (isz == sizeof(T) && ds == isz && ss == isz) { \
+            T *restrict d = (T *)dst; const T *restrict s = (const T *)src; \
+            _Pragma("omp simd") for (npy_intp k = 0; k < n; k++) d[k] = s[k]; } \
         else if (isz == sizeof(T) && ds == isz && ss == 0) { \
             const T v = *(const T *)src; T *d = (T *)dst; \
-            for (npy_intp k = 0; k < n; k++) d[k] = v; } \
+            _Pragma("omp simd") for (npy_intp k = 0; k < n; k++) d[k] = v; } \
         else if (isz == sizeof(T)) { \
             for (npy_intp k = 0; k < n; k++) *(T *)(dst + k * ds) = *(const T *)(src + k * ss); }
         WB_ROW(npy_uint64) WB_ROW(npy_uint32) WB_ROW(npy_uint16) WB_ROW(npy_uint8)
 #undef WB_ROW
+        else if (ds == isz && ss == isz) memcpy(dst, src, n * isz);
         else for (npy_intp k = 0; k < n; k++) memcpy(dst + k * ds, src + k * ss, isz);
         int a = m - 2;
         for (; a >= 0; a--) {
@@ -148,10 +153,12 @@ def nd_kernel(cn, name: str, dst_t: str, src_t: str, stmt: str) -> str:
     row = (f"for (npy_intp k = 0; k < n; k++) {{ {dst_t} *d = ({dst_t} *)(dst + k * ds); "
            f"const {src_t} *s = (const {src_t} *)(src + k * ss); {stmt} }}")
     contiguous = (f"{dst_t} *restrict dd = ({dst_t} *)dst; const {src_t} *restrict sd = "
-                  f"(const {src_t} *)src;\n                for (npy_intp k = 0; k < n; k++) "
+                  f"(const {src_t} *)src;\n                #pragma omp simd\n"
+                  f"                for (npy_intp k = 0; k < n; k++) "
                   f"{{ {dst_t} *d = dd + k; const {src_t} *s = sd + k; {stmt} }}")
     broadcast = (f"{dst_t} *restrict dd = ({dst_t} *)dst; const {src_t} *s = (const {src_t} *)"
-                 f"src;\n                for (npy_intp k = 0; k < n; k++) "
+                 f"src;\n                #pragma omp simd\n"
+                 f"                for (npy_intp k = 0; k < n; k++) "
                  f"{{ {dst_t} *d = dd + k; {stmt} }}")
     cn.support(f"""
 static void {name}(int nd, const npy_intp *dims, char *dst, const npy_intp *dstr,
@@ -248,7 +255,6 @@ SHAPE_ERROR = "wb_shape_error()"
 @emits(Shape)
 def shape(cn) -> str:
     nd = cn.node.inputs[0].ndim
-    cn.support(SUPPORT)
     return (f"npy_intp n = {nd};\n"
             f"if (wb_prepare(o0, 1, &n, NPY_INT64)) goto wb_fail;\n"
             f"npy_int64 *out = (npy_int64 *)PyArray_DATA((PyArrayObject *)*o0);\n"
@@ -419,6 +425,7 @@ def arange(cn) -> str | None:
 __attribute__((optimize("fp-contract=off")))
 static void {name}({t_out} *p, npy_intp n) {{
     const {t_out} first = p[0], delta = p[1] - p[0];
+    #pragma omp simd
     for (npy_intp i = 2; i < n; i++) p[i] = first + i * delta;
 }}
 """)

@@ -289,14 +289,15 @@ def _row_loop(n: str, dst: tuple[str, str], src: tuple[str, str], element: str,
     """A loop over ``n`` elements: ``pd`` walks from ``dst = (start, byte stride)`` and ``ps``
     from ``src``, and ``element`` runs on each pair. Contiguous rows and a broadcast source
     get copies of the loop with constant strides, which the compiler vectorises."""
-    def loop(dst_stride: str, src_stride: str) -> str:
-        return (f"for (npy_intp k = 0; k < {n}; k++) {{ char *pd = {dst[0]} + k * {dst_stride}; "
+    def loop(dst_stride: str, src_stride: str, simd: bool = True) -> str:
+        return (("\n#pragma omp simd\n" if simd else "")
+                + f"for (npy_intp k = 0; k < {n}; k++) {{ char *pd = {dst[0]} + k * {dst_stride}; "
                 f"const char *ps = {src[0]} + k * {src_stride}; {element} }}")
 
     return (f"if ({dst[1]} == {itemsize} && {src[1]} == {itemsize}) {{ "
-            f"{loop(str(itemsize), str(itemsize))} }}\n"
-            f"else if ({dst[1]} == {itemsize} && {src[1]} == 0) {{ {loop(str(itemsize), '0')} }}\n"
-            f"else {{ {loop(dst[1], src[1])} }}")
+            f"{loop(str(itemsize), str(itemsize))}\n}}\n"
+            f"else if ({dst[1]} == {itemsize} && {src[1]} == 0) {{ {loop(str(itemsize), '0')}\n}}\n"
+            f"else {{ {loop(dst[1], src[1], False)} }}")
 
 
 def _b_ndim(cn, walk: _Walk) -> int:
