@@ -30,7 +30,8 @@ demo: $(VENV)/.jupyter graphviz
 demo-headless: $(VENV)/.jupyter graphviz
 	$(PY) -m workbench.demo --html build/01_tour.html
 
-test: $(VENV)/.installed
+# the notebook and view tests need the jupyter extra and graphviz, so the test set-up has them
+test: $(VENV)/.jupyter graphviz
 	$(PY) -m pytest -n 2 -q
 
 bench: $(VENV)/.installed

@@ -180,9 +180,10 @@ def test_dtypes_of_output_and_accumulator():
     fv = np.array([1e8, 1, -1e8], dtype="float32")
     flags = np.array([[True, False, True], [True, True, True]])
     got = fn(bv, uv, fv, flags)
-    want = [bv.sum(), bv.sum(dtype="int8"), bv.sum(dtype="float32"), np.prod(bv.astype("f8")).astype("int64"),
-            uv.sum(), uv.prod(dtype="uint8"), np.float32(1.0), fv.sum(dtype="float64"), uv.max(),
-            flags.sum(0), np.multiply.reduce(flags, axis=1), flags.max(1), flags.min()]
+    want = [bv.sum(), bv.sum(dtype="int8"), bv.sum(dtype="float32"),
+            np.prod(bv.astype("f8")).astype("int64"), uv.sum(), uv.prod(dtype="uint8"),
+            np.float32(1.0), fv.sum(dtype="float64"), uv.max(), flags.sum(0),
+            np.multiply.reduce(flags, axis=1), flags.max(1), flags.min()]
     for i, (g, w) in enumerate(zip(got, want)):
         check(g, w, f"output {i}")
 

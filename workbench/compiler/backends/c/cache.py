@@ -215,7 +215,14 @@ def get_module(source: str, cdef: str, description: str = "") -> tuple[Any, bool
         try:
             c_code = build.fill_template(_template(cdef), source, name)
             start = time.perf_counter()
-            so_path = build.build_module(c_code, name, tmp, pch=_pch_header())
+            pch = _pch_header()
+            try:
+                so_path = build.build_module(c_code, name, tmp, pch=pch)
+            except build.CompileError:
+                if pch is None or os.path.exists(pch):
+                    raise
+                # the header went away (``clear`` in another process): build without it
+                so_path = build.build_module(c_code, name, tmp)
             meta = {"key": key, "module": name, "library": os.path.basename(so_path),
                     "size": os.path.getsize(so_path), "sha256": _sha256_file(so_path),
                     "created": time.time(), "build_seconds": time.perf_counter() - start,
@@ -265,9 +272,7 @@ def _template(cdef: str) -> str:
 
 
 _pch_lock = threading.Lock()
-_pch_state: dict[str, Any] = {}
-
-
+_pch_state: dict[str, Any] = {}  # "path": the checked header's directory, "started": set
 def _pch_ident() -> str:
     blob = json.dumps([build.toolchain_key(), build.PCH_TEXT], sort_keys=True)
     return "pch-" + hashlib.sha256(blob.encode()).hexdigest()[:24]
@@ -298,18 +303,19 @@ def _pch_header() -> str | None:
     if not USE_PCH or not build.compiler_available():
         return None
     with _pch_lock:
-        ident = _pch_ident()
-        if _pch_state.get("ident") == ident and _pch_state.get("header"):
-            return _pch_state["header"]
         support = _support_dir()
+        ident = _pch_ident()
         path = os.path.join(support, ident)
-        header = _read_pch(path)
-        if header is not None:
-            _pch_state.update(ident=ident, header=header)
+        header = os.path.join(path, build.PCH_NAME)
+        if _pch_state.get("path") == path and os.path.exists(header + ".gch"):
+            return header  # checked before by this process
+        if _read_pch(path) is not None:
+            _pch_state["path"] = path
             return header
-        if os.path.exists(path + ".failed") or _pch_state.get("started") == ident:
+        started = _pch_state.setdefault("started", set())
+        if os.path.exists(path + ".failed") or path in started:
             return None
-        _pch_state.update(ident=ident, started=ident, header=None)
+        started.add(path)
     # not a daemon: a short script waits for it at exit rather than leave it half made
     threading.Thread(target=_make_pch, args=(support, ident), name="workbench-pch").start()
     return None
