@@ -863,8 +863,11 @@ def environment() -> dict[str, Any]:
     for name in ("workbench", "pytensor", "jax", "jaxlib", "torch", "scipy"):
         try:
             versions[name] = importlib.metadata.version(name)
-        except Exception:
-            versions[name] = None
+        except importlib.metadata.PackageNotFoundError:  # run from a checkout
+            try:
+                versions[name] = getattr(importlib.import_module(name), "__version__", None)
+            except ImportError:
+                versions[name] = None
     return {"machine": platform.machine(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "versions": versions,
             "loadavg_start": os.getloadavg()}

@@ -16,7 +16,7 @@ import workbench
 from workbench import tensor as T
 from workbench.compiler.backends.c.build import compiler_available
 from workbench.compiler.mode import Mode
-from workbench.compiler.ops.blas import BatchedDot, Dot, MatMul
+from workbench.compiler.ops.blas import BatchedDot, Dot, MatMul, TensorDot
 from workbench.compiler.ops.gemm import (Gemm, Gemv, Ger, gemm_no_inplace, gemv_no_inplace,
                                          ger_no_inplace)
 
@@ -256,6 +256,30 @@ def test_batched_dot_and_matmul_loop_over_gemm(dtype):
     bad[4] = np.ones((1, 3, 3, 4), dtype)
     with pytest.raises(ValueError, match="matmul: the batch axes .* do not broadcast"):
         f(*bad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tensordot_groups_axes_into_one_gemm(dtype):
+    a3, b3 = T.tensor3("a3", dtype=dtype), T.tensor3("b3", dtype=dtype)
+    b2 = T.matrix("b2", dtype=dtype)
+    cases = [(a3, b2, 1), (a3, b3, [[1, 2], [0, 1]]), (a3, b3, [[0, 1], [2, 0]]),
+             (b2, b2, 0), (a3, a3, 3), (a3, b2, [[0], [1]])]
+    outs = [T.tensordot(x, y, axes) for x, y, axes in cases]
+    f = compile_c([a3, b3, b2], outs, TensorDot)
+    rng = np.random.default_rng(4)
+    for n in [(2, 3, 4), (1, 1, 1), (0, 2, 3), (2, 0, 3)]:
+        p, q, r = n
+        a3v = rng.standard_normal((p, q, r)).astype(dtype)
+        b3v = rng.standard_normal((q, r, p)).astype(dtype)
+        b2v = rng.standard_normal((r, p)).astype(dtype)
+        for args in zip(layouts(a3v), layouts(b3v), layouts(b2v)):
+            got = f(*args)
+            values = dict(zip([a3, b3, b2], args))
+            for i, ((x, y, axes), g) in enumerate(zip(cases, got)):
+                want = np.asarray(np.tensordot(values[x], values[y], axes))
+                close(g, want, dtype, f"case {i} {n}")
+    with pytest.raises(ValueError, match="tensordot: shape-mismatch for sum"):
+        f(np.ones((2, 3, 4), dtype), np.ones((3, 4, 2), dtype), np.ones((5, 2), dtype))
 
 
 def test_other_dtypes_run_through_perform():

@@ -67,13 +67,16 @@ def values(rng, dtype, shape):
     return (rng.integers(-40, 41, shape) / 8).astype(dtype)
 
 
-AXES = [None, 0, 1, 2, (0, 2), (1, 2), (0, 1)]
+#: every axis set of a 3-d input; the other dtypes take one of each loop's kind (each
+#: reduction costs build time), their layouts reaching the other loops
+AXES = {"float64": [None, 0, 1, 2, (0, 2), (1, 2), (0, 1)]}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int8", "uint8", "int64", "bool"])
 def test_folds_over_every_axis_set_and_layout(dtype):
     x = T.TensorType(dtype, (None, None, None))("x")
-    cases = [(name, axis) for axis in AXES for name in ("sum", "max")]
+    cases = [(name, axis) for axis in AXES.get(dtype, [None, 1, (0, 2)])
+             for name in ("sum", "max")]
     cases += [("prod", (0, 1)), ("min", 2), ("min", (0, 2)), ("prod", None)]
     if dtype == "bool":
         cases += [("all", 1), ("any", (0, 2)), ("any", None)]
@@ -151,18 +154,21 @@ def test_nan_propagates_and_wins_argmax_at_its_first_place(dtype):
 def test_argmax_ties_keep_the_first_occurrence_in_the_flattened_axes():
     x = T.lmatrix("x")
     y = T.tensor3("y", dtype="int8")
-    fn = compile_c([x, y], [T.argmax(x, axis=1), T.argmin(x, axis=0), T.argmax(x),
-                            T.argmax(y, axis=(0, 2)), T.argmin(y, axis=(1, 2))], Argmax)
+    s = T.dscalar("s")
+    fn = compile_c([x, y, s], [T.argmax(x, axis=1), T.argmin(x, axis=0), T.argmax(x),
+                               T.argmax(y, axis=(0, 2)), T.argmin(y, axis=(1, 2)),
+                               T.argmax(s)], Argmax)
     xv = np.array([[1, 5, 5, 0], [7, 7, 2, 7], [0, 0, 0, 0]])
     yv = np.array([[[1, 3], [3, 0]], [[3, 3], [-1, -1]]], dtype="int8")
     for xl in layouts(xv):
         for yl in layouts(yv):
-            got = fn(xl, yl)
+            got = fn(xl, yl, np.nan)
             check(got[0], xl.argmax(1))
             check(got[1], xl.argmin(0))
             check(got[2], xl.argmax())
             check(got[3], np.moveaxis(yl, 1, 0).reshape(2, 4).argmax(1))
             check(got[4], yl.reshape(2, 4).argmin(1))
+            check(got[5], np.argmax(np.nan))
 
 
 def test_dtypes_of_output_and_accumulator():

@@ -2,7 +2,7 @@
 
 cffi's wrapper code (the Python-callable functions of ``CDEF``) is the same for every module
 but its name, so it is made once (``wrapper_template``: parsing the declarations imports
-pycparser and costs about a second in a fresh process) and filled in per module. We call the
+pycparser, 0.1 s in a fresh process, more on a busy machine) and filled in per module. We call the
 compiler ourselves, because going through setuptools costs a second per build, optionally
 with a precompiled header of the fixed part (Python.h and NumPy's headers). Builds are cached
 on disk by :mod:`.cache`, which also keeps the wrapper template and the precompiled header.

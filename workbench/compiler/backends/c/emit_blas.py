@@ -1,5 +1,6 @@
 """C for the products: Gemm, Gemv, Ger (and their in-place variants), Dot of 1-d and 2-d
-operands, BatchedDot and MatMul, through SciPy's Fortran BLAS (:mod:`.blas_pointers`).
+operands, BatchedDot, MatMul and TensorDot, through SciPy's Fortran BLAS
+(:mod:`.blas_pointers`).
 
 BLAS is column-major and our arrays are row-major: ``C = A B`` is computed as
 ``Cᵀ = Bᵀ Aᵀ``. A matrix whose rows (or columns) are contiguous is handed over as it lies,
@@ -17,7 +18,7 @@ float32 and float64 only (both operands of one dtype); other dtypes run through 
 """
 from __future__ import annotations
 
-from ...ops.blas import BatchedDot, Dot, MatMul
+from ...ops.blas import BatchedDot, Dot, MatMul, TensorDot
 from ...ops.gemm import Gemm, Gemv, Ger, is_zero_constant
 from .registry import emits
 
@@ -283,16 +284,21 @@ static void wbb_rank1_@P@(npy_intp M, npy_intp N, const char *a, npy_intp as0, n
 """
 
 
-def _dtype_of(cn, n_operands: int) -> tuple[str, str] | None:
-    """(C type, BLAS prefix) when the first ``n_operands`` inputs and the output share one
-    BLAS dtype, else None."""
+def _blas_of(cn, n_operands: int, routine: str) -> tuple[str, str, str] | None:
+    """(C type, BLAS prefix, C expression of the routine's pointer) when the first
+    ``n_operands`` inputs and the output share one BLAS dtype, else None (also when the
+    graph already uses all its BLAS pointer slots: the node then runs through perform)."""
     dt = cn.out_dtype()
     if dt not in _TYPES or any(cn.in_dtype(i) != dt for i in range(n_operands)):
         return None
-    cn.support(_COMMON)
     t, p = _TYPES[dt]
+    try:
+        fn = cn.blas(p + routine)
+    except ValueError:
+        return None
+    cn.support(_COMMON)
     cn.support(_TYPED.replace("@T@", t).replace("@P@", p))
-    return t, p
+    return t, p, fn
 
 
 def _d(a: str, k: int) -> str:
@@ -331,14 +337,14 @@ def _scaled_update(cn, matrix: bool) -> str | None:
     """Gemm (``matrix``) or Gemv: ``alpha * dot(a, b) + beta * c``, inputs
     ``(c, alpha, a, b, beta)``. One BLAS call into ``c`` (in place) or into a copy of it;
     with a constant ``beta`` of 0, into the output without reading ``c``."""
-    types = _dtype_of(cn, 5)
+    types = _blas_of(cn, 5, "gemm" if matrix else "gemv")
     if types is None:
         return None
-    t, p = types
+    t, p, fn = types
     reads_c = not is_zero_constant(cn.node.inputs[4])
     inplace = cn.node.op.inplace
     if matrix:
-        name, names, fn = "Gemm", ("z", "x", "y"), cn.blas(p + "gemm")
+        name, names = "Gemm", ("z", "x", "y")
         nd, sizes, shape = 2, ("M", "N", "K"), "M, N"
         size_of = f"const npy_intp M = {_d('a', 0)}, K = {_d('a', 1)}, N = {_d('b', 1)};"
         misaligned = cn.fail("Gemm: x of shape (%ld, %ld) and y of shape (%ld, %ld) are not "
@@ -349,7 +355,7 @@ def _scaled_update(cn, matrix: bool) -> str | None:
                     f"{_s('a', 1)}, PyArray_BYTES(b), {_s('b', 0)}, {_s('b', 1)}, {beta}, "
                     f"PyArray_BYTES({out}), {_s(out, 0)}, {_s(out, 1)})")
     else:
-        name, names, fn = "Gemv", ("y", "A", "x"), cn.blas(p + "gemv")
+        name, names = "Gemv", ("y", "A", "x")
         nd, sizes, shape = 1, ("M", "K"), "M"
         size_of = f"const npy_intp M = {_d('a', 0)}, K = {_d('a', 1)}, N = 1; (void)N;"
         misaligned = cn.fail("Gemv: A of shape (%ld, %ld) and x of shape (%ld,) are not "
@@ -432,12 +438,11 @@ def gemv(cn) -> str | None:
 @emits(Ger)
 def ger(cn) -> str | None:
     """``A + alpha * outer(x, y)``: one ``?ger`` on ``A`` (in place) or on a copy of it."""
-    types = _dtype_of(cn, 4)
+    types = _blas_of(cn, 4, "ger")
     if types is None:
         return None
-    t, p = types
+    t, p, fn = types
     inplace = cn.node.op.inplace
-    fn = cn.blas(p + "ger")
     direct = ["alpha != 0", "M > 0", "N > 0", f"{_d('A', 0)} == M", f"{_d('A', 1)} == N",
               _fits("M", "N")]
     usable = ("PyArray_ISWRITEABLE(A) && !wbb_overlap(A, x) && !wbb_overlap(A, y)")
@@ -475,11 +480,12 @@ def _numpy_shape(nd: int, arr: str) -> tuple[str, list[str]]:
 def dot(cn) -> str | None:
     """``numpy.dot`` of 1-d and 2-d operands: ``?gemm``, ``?gemv`` (a vector times a matrix
     is the transposed matrix times the vector) or ``?dot``."""
-    types = _dtype_of(cn, 2)
+    na, nb = (v.ndim for v in cn.node.inputs)
+    routine = "dot" if na == nb == 1 else "gemm" if na == nb == 2 else "gemv"
+    types = _blas_of(cn, 2, routine)
     if types is None:
         return None
-    t, p = types
-    na, nb = (v.ndim for v in cn.node.inputs)
+    t, p, fn = types
     fa, aa = _numpy_shape(na, "x")
     fb, ab = _numpy_shape(nb, "y")
     k_a, k_b = na - 1, 0
@@ -495,25 +501,25 @@ if (K > INT_MAX) {{
     PyObject *r = PyArray_MatrixProduct2((PyObject *)x, (PyObject *)y, (PyArrayObject *)*o0);
     if (r == NULL) goto wb_fail;
     Py_DECREF(r);
-}} else if (wbb_dot_{p}({cn.blas(p + 'dot')}, K, PyArray_BYTES(x), {_s('x', 0)},
+}} else if (wbb_dot_{p}({fn}, K, PyArray_BYTES(x), {_s('x', 0)},
                        PyArray_BYTES(y), {_s('y', 0)}, ({t} *)PyArray_DATA((PyArrayObject *)*o0)))
     goto wb_fail;"""
     if na == 2 and nb == 2:
         sizes = "const npy_intp M = PyArray_DIMS(x)[0], N = PyArray_DIMS(y)[1];\n"
         dims, nd = "((npy_intp[]){M, N})", 2
-        call = (f"wbb_gemm_{p}({cn.blas(p + 'gemm')}, M, N, K, 1, PyArray_BYTES(x), "
+        call = (f"wbb_gemm_{p}({fn}, M, N, K, 1, PyArray_BYTES(x), "
                 f"{_s('x', 0)}, {_s('x', 1)}, PyArray_BYTES(y), {_s('y', 0)}, {_s('y', 1)}, 0, "
                 f"PyArray_BYTES(out), {_s('out', 0)}, {_s('out', 1)})")
     elif na == 2:
         sizes = "const npy_intp M = PyArray_DIMS(x)[0], N = 1;\n"
         dims, nd = "((npy_intp[]){M})", 1
-        call = (f"wbb_gemv_{p}({cn.blas(p + 'gemv')}, M, K, 1, PyArray_BYTES(x), {_s('x', 0)}, "
+        call = (f"wbb_gemv_{p}({fn}, M, K, 1, PyArray_BYTES(x), {_s('x', 0)}, "
                 f"{_s('x', 1)}, PyArray_BYTES(y), {_s('y', 0)}, 0, PyArray_BYTES(out), "
                 f"{_s('out', 0)})")
     else:  # x . y = yᵀ x: y's transpose is y with its strides swapped
         sizes = "const npy_intp M = 1, N = PyArray_DIMS(y)[1];\n"
         dims, nd = "((npy_intp[]){N})", 1
-        call = (f"wbb_gemv_{p}({cn.blas(p + 'gemv')}, N, K, 1, PyArray_BYTES(y), {_s('y', 1)}, "
+        call = (f"wbb_gemv_{p}({fn}, N, K, 1, PyArray_BYTES(y), {_s('y', 1)}, "
                 f"{_s('y', 0)}, PyArray_BYTES(x), {_s('x', 0)}, 0, PyArray_BYTES(out), "
                 f"{_s('out', 0)})")
     return head + sizes + f"""if (wb_prepare(o0, {nd}, {dims}, {tn})) goto wb_fail;
@@ -528,7 +534,7 @@ if (M == 0 || N == 0) {{
 }} else if ({call}) goto wb_fail;"""
 
 
-def _stacked(cn, p: str, a_core: int, b_core: int, broadcast: bool, name: str) -> str:
+def _stacked(cn, p: str, fn: str, a_core: int, b_core: int, broadcast: bool, name: str) -> str:
     """A loop of ``?gemm`` calls over the batch axes for stacks of matrices (or of vectors:
     a core of 1 axis is a row for ``a``, a column for ``b``). ``broadcast``: the batch axes
     broadcast as ``numpy.matmul``'s do; else they must be equal (BatchedDot)."""
@@ -592,7 +598,7 @@ if (PyArray_SIZE(out) == 0) {{
     const char *pa = PyArray_BYTES(a), *pb = PyArray_BYTES(b);
     char *po = PyArray_BYTES(out);
     for (npy_intp m = 0; m < batches; m++) {{
-        if (wbb_gemm_{p}({cn.blas(p + 'gemm')}, M, N, K, 1, pa, {a_rows}, {_s('a', na - 1)},
+        if (wbb_gemm_{p}({fn}, M, N, K, 1, pa, {a_rows}, {_s('a', na - 1)},
                         pb, {b_rows}, {b_cols}, 0, po, {o_rows}, {o_cols})) goto wb_fail;
         for (int d = {nbatch - 1}; d >= 0; d--) {{
             idx[d]++; pa += sa[d]; pb += sb[d]; po += PyArray_STRIDES(out)[d];
@@ -609,21 +615,75 @@ if (PyArray_SIZE(out) == 0) {{
 def batched_dot(cn) -> str | None:
     """``out[i] = dot(a[i], b[i])`` for stacks of matrices or vectors (ndim 2 or 3): one
     ``?gemm`` per batch entry."""
-    types = _dtype_of(cn, 2)
     na, nb = (v.ndim for v in cn.node.inputs)
-    if types is None or na not in (2, 3) or nb not in (2, 3):
+    types = _blas_of(cn, 2, "gemm") if na in (2, 3) and nb in (2, 3) else None
+    if types is None:
         return None
-    return _stacked(cn, types[1], na - 1, nb - 1, False, "batched_dot")
+    return _stacked(cn, types[1], types[2], na - 1, nb - 1, False, "batched_dot")
 
 
 @emits(MatMul)
 def matmul(cn) -> str | None:
     """``numpy.matmul``: one ``?gemm`` per matrix of the (broadcast) batch axes."""
-    types = _dtype_of(cn, 2)
+    types = _blas_of(cn, 2, "gemm")
     if types is None:
         return None
     na, nb = (v.ndim for v in cn.node.inputs)
-    return _stacked(cn, types[1], min(na, 2), min(nb, 2), True, "matmul")
+    return _stacked(cn, types[1], types[2], min(na, 2), min(nb, 2), True, "matmul")
+
+
+@emits(TensorDot)
+def tensordot(cn) -> str | None:
+    """``numpy.tensordot``: ``a``'s free axes then its contracted ones, and ``b``'s
+    contracted axes then its free ones, each grouped into one matrix axis (a view where the
+    strides allow, else NumPy copies), then one ``?gemm``."""
+    types = _blas_of(cn, 2, "gemm")
+    if types is None:
+        return None
+    t, p, fn = types
+    op = cn.node.op
+    na, nb = (v.ndim for v in cn.node.inputs)
+    (axes_a, axes_b), (free_a, free_b) = op.axes, op._free(na, nb)
+    nout = len(free_a) + len(free_b)
+    checks = "".join(
+        f"if ({_d('a', i)} != {_d('b', j)}) " + cn.fail(
+            f"tensordot: shape-mismatch for sum: axis {i} of the first operand has size %ld, "
+            f"axis {j} of the second %ld", f"(long){_d('a', i)}", f"(long){_d('b', j)}") + "\n"
+        for i, j in zip(axes_a, axes_b))
+
+    def product(arr: str, axes: list[int]) -> str:
+        return " * ".join([_d(arr, k) for k in axes] or ["1"])
+
+    dims = ", ".join([_d("a", k) for k in free_a] + [_d("b", k) for k in free_b]) or "0"
+    perm_a = ", ".join(str(k) for k in list(free_a) + list(axes_a)) or "0"
+    perm_b = ", ".join(str(k) for k in list(axes_b) + list(free_b)) or "0"
+    return f"""PyArrayObject *a = i0, *b = i1;
+{checks}const npy_intp M = {product('a', free_a)}, K = {product('a', axes_a)}, N = {product('b', free_b)};
+npy_intp dims[{max(nout, 1)}] = {{{dims}}};
+if (wb_prepare(o0, {nout}, dims, {cn.typenum(cn.out_dtype())})) goto wb_fail;
+PyArrayObject *out = (PyArrayObject *)*o0;
+if (PyArray_SIZE(out) == 0) {{
+}} else if (K == 0) {{
+    memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+}} else if (!({_fits('M', 'N', 'K')})) {{
+    {cn.fail("tensordot: the sizes exceed what BLAS's 32-bit ints can index")}
+}} else {{
+    npy_intp pa[{max(na, 1)}] = {{{perm_a}}}, pb[{max(nb, 1)}] = {{{perm_b}}};
+    npy_intp sa[2] = {{M, K}}, sb[2] = {{K, N}};
+    PyArray_Dims perm_a = {{pa, {na}}}, perm_b = {{pb, {nb}}}, shape_a = {{sa, 2}}, shape_b = {{sb, 2}};
+    PyObject *ta = PyArray_Transpose(a, &perm_a), *tb = PyArray_Transpose(b, &perm_b);
+    PyArrayObject *ma = NULL, *mb = NULL;
+    if (ta != NULL && tb != NULL) {{
+        ma = (PyArrayObject *)PyArray_Newshape((PyArrayObject *)ta, &shape_a, NPY_CORDER);
+        mb = (PyArrayObject *)PyArray_Newshape((PyArrayObject *)tb, &shape_b, NPY_CORDER);
+    }}
+    Py_XDECREF(ta); Py_XDECREF(tb);
+    int rc = ma == NULL || mb == NULL || wbb_gemm_{p}({fn}, M, N, K, 1, PyArray_BYTES(ma),
+        {_s('ma', 0)}, {_s('ma', 1)}, PyArray_BYTES(mb), {_s('mb', 0)}, {_s('mb', 1)}, 0,
+        PyArray_BYTES(out), N * (npy_intp)sizeof({t}), sizeof({t}));
+    Py_XDECREF(ma); Py_XDECREF(mb);
+    if (rc) goto wb_fail;
+}}"""
 
 
 def _indent(text: str, n: int) -> str:

@@ -11,6 +11,8 @@ An elementwise loop has three paths, chosen at run time:
 """
 from __future__ import annotations
 
+import hashlib
+
 from ...ops.elemwise import DimShuffle, Elemwise
 from ...ops.scalar import Composite
 from ..cstyle import can_render, ctype, render_program, render_scalar
@@ -107,15 +109,17 @@ def _kernel(cn, kind: str, vector: list[bool], tin: list[str], tout: str, comput
             restrict: str) -> str:
     """A vectorised loop over ``n`` elements as a function; returns its name. ``vector[i]``:
     input i is read at every element (else it is one value for the whole loop)."""
-    name = f"wb_{kind}{cn.index}"
     params = ", ".join(
         [f"const {t} *{restrict}p{i}" if v else f"const {t} v{i}"
          for i, (t, v) in enumerate(zip(tin, vector))] + [f"{tout} *{restrict}po"])
     loads = "".join(f"const {tin[i]} v{i} = p{i}[k]; " for i, v in enumerate(vector) if v)
-    cn.support(f"static void {name}(npy_intp n, {params}) {{\n"
-               f"    #pragma omp simd\n"
-               f"    for (npy_intp k = 0; k < n; k++) {{\n"
-               f"        {loads}\n" + _indent(compute, 8) + "\n    }\n}\n")
+    body = (f"(npy_intp n, {params}) {{\n"
+            f"    #pragma omp simd\n"
+            f"    for (npy_intp k = 0; k < n; k++) {{\n"
+            f"        {loads}\n" + _indent(compute, 8) + "\n    }\n}\n")
+    # named by content: nodes computing the same thing share one compiled kernel
+    name = f"wb_{kind}_{hashlib.sha1(body.encode()).hexdigest()[:12]}"
+    cn.support(f"static void {name}{body}")
     return name
 
 

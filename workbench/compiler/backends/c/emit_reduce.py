@@ -505,7 +505,6 @@ class ReduceCode:
             code.append(
                 f"if ({rall} == 0) {{ char sh[160]; wb_dims_text(sh, 160, {nd}, dims); "
                 f"PyErr_Format(PyExc_ValueError, \"{empty_text}\", sh); goto wb_fail; }}")
-        flags = ", ".join("1" if r else "0" for r in self.red) or "0"
 
         def plan(kind: int, vec: str) -> str:
             return f"wb_rplan_make(&P, {kind}, {nd}, dims, {n}, ins, red, {vec}, 1)"
@@ -522,13 +521,15 @@ class ReduceCode:
                         + _indent(text, 4))
         general = f"{plan(2, 'vall')};\n" + self.general_path()
         body.append(("} else {\n" + _indent(general, 4) + "\n}") if paths else general)
-        vr = ", ".join("1" if v else "0" for v in rows_vector)
-        vc = ", ".join("1" if v else "0" for v in cols_vector)
+        arrays = [("red", self.red), ("vall", [True] * n)]
+        arrays += [("vrow", rows_vector)] if any(self.red) else []
+        arrays += [("vcol", cols_vector)] if kept else []
+        decl = ", ".join(name + "[] = {" + (", ".join("1" if v else "0" for v in flags) or "0")
+                         + "}" for name, flags in arrays)
         code.append(
             f"else if (M > 0) {{\n"
             f"    PyArrayObject *const ins[] = {{{', '.join(cn.ins)}}};\n"
-            f"    static const char red[] = {{{flags}}}, vrow[] = {{{vr}}}, "
-            f"vcol[] = {{{vc}}}, vall[] = {{{', '.join('1' for _ in range(n))}}};\n"
+            f"    static const char {decl};\n"
             f"    wb_rplan P;\n" + _indent("\n".join(body), 4) + "\n}")
         return "\n".join(code)
 

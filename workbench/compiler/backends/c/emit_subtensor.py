@@ -219,14 +219,17 @@ def inc_subtensor(cn) -> str | None:
 # Advanced (integer array) indexing
 
 
-def _b_offsets(cn, walk: _Walk, nb: int, with_y: bool, y_first: int,
-               cleanup: str = "") -> tuple[list[str], str]:
-    """C giving ``bd`` (the index arrays' broadcast shape), ``NB`` its size, and per
-    position of it ``aoff[b]`` (the byte offset in the indexed array) and, ``with_y``,
-    ``yoff[b]`` (in y, whose strides over B start at ``ys[y_first]``). Also returns the C
-    releasing what it allocated (and ``cleanup``), for every way out."""
+def _b_offsets(cn, walk: _Walk, nb: int, with_y: bool, y_first: int, cleanup: str = "",
+               per_b: str | None = None) -> tuple[list[str], list[str], str]:
+    """C for the B part of an advanced index, in two pieces: the first gives ``bd`` (the
+    index arrays' broadcast shape) and ``NB`` its size; the second walks B, checking each
+    index against its axis, and gives per position ``aoff[b]`` (the byte offset in the
+    indexed array) and, ``with_y``, ``yoff[b]`` (in y, whose strides over B start at
+    ``ys[y_first]``) -- or, given ``per_b``, runs that code there with the offsets in
+    ``off`` and ``yo`` instead of storing them. Also returns the C releasing what the walk
+    allocated (and ``cleanup``), for every way out after it."""
     arrays = walk.arrays
-    lines = [f"npy_intp bd[{max(nb, 1)}];", f"for (int d = 0; d < {nb}; d++) bd[d] = 1;"]
+    shape = [f"npy_intp bd[{max(nb, 1)}];", f"for (int d = 0; d < {nb}; d++) bd[d] = 1;"]
     texts = " ".join(
         f"wb_ints_text(t + strlen(t), 1024 - strlen(t), PyArray_NDIM(i{p}), PyArray_DIMS(i{p}), 2);"
         f" strcat(t, \" \");" for _, p in arrays)
@@ -235,30 +238,30 @@ def _b_offsets(cn, walk: _Walk, nb: int, with_y: bool, y_first: int,
                           "with shapes %s", "t", exc="PyExc_IndexError") + " }")
     for _, p in arrays:
         k = cn.node.inputs[p].ndim
-        lines.append(f"for (int d = 0; d < {k}; d++) {{ const npy_intp s = PyArray_DIMS(i{p})[d];"
+        shape.append(f"for (int d = 0; d < {k}; d++) {{ const npy_intp s = PyArray_DIMS(i{p})[d];"
                      f" npy_intp *b = &bd[{nb - k} + d];"
                      f" if (s != *b) {{ if (*b == 1) *b = s; else if (s != 1) {mismatch} }} }}")
-    lines.append(f"npy_intp NB = 1; for (int d = 0; d < {nb}; d++) NB *= bd[d];")
-    lines.append("npy_intp abuf[256], *aoff = NB <= 256 ? abuf : "
-                 "(npy_intp *)malloc(NB * sizeof(npy_intp));")
-    free = "if (aoff != abuf) free(aoff);" + cleanup
-    if with_y:
-        lines.append("npy_intp ybuf[256], *yoff = NB <= 256 ? ybuf : "
-                     "(npy_intp *)malloc(NB * sizeof(npy_intp));")
-        free += " if (yoff != ybuf) free(yoff);"
-        lines.append(f"if (aoff == NULL || yoff == NULL) {{ {free} PyErr_NoMemory(); goto wb_fail; }}")
-    else:
-        lines.append(f"if (aoff == NULL) {{ {free} PyErr_NoMemory(); goto wb_fail; }}")
+    shape.append(f"npy_intp NB = 1; for (int d = 0; d < {nb}; d++) NB *= bd[d];")
+    walk_lines = []
+    free = cleanup
+    stored = ["aoff"] + (["yoff"] if with_y else []) if per_b is None else []
+    for name in stored:
+        walk_lines.append(f"npy_intp {name}_buf[256], *{name} = NB <= 256 ? {name}_buf : "
+                          f"(npy_intp *)malloc(NB * sizeof(npy_intp));")
+        free += f" if ({name} != {name}_buf) free({name});"
+    if stored:
+        missing = " || ".join(f"{name} == NULL" for name in stored)
+        walk_lines.append(f"if ({missing}) {{ {free} PyErr_NoMemory(); goto wb_fail; }}")
     # per index array: its pointer and its strides over B (0 where it broadcasts)
     for k, (axis, p) in enumerate(arrays):
         nd = cn.node.inputs[p].ndim
-        lines.append(f"const char *p{k} = PyArray_BYTES(i{p}); npy_intp k{k}[{max(nb, 1)}];")
-        lines.append(f"for (int d = 0; d < {nb}; d++) {{ const int e = d - {nb - nd}; "
-                     f"k{k}[d] = e < 0 || PyArray_DIMS(i{p})[e] == 1 ? 0 : "
-                     f"PyArray_STRIDES(i{p})[e]; }}")
-    lines.append("int bad = 0, bad_axis = 0; npy_intp bad_v = 0, bad_n = 0, bi[%d] = {0}, yo = 0;"
-                 % max(nb, 1))
-    lines.append("(void)bi; (void)yo;")
+        walk_lines.append(f"const char *p{k} = PyArray_BYTES(i{p}); npy_intp k{k}[{max(nb, 1)}];")
+        walk_lines.append(f"for (int d = 0; d < {nb}; d++) {{ const int e = d - {nb - nd}; "
+                          f"k{k}[d] = e < 0 || PyArray_DIMS(i{p})[e] == 1 ? 0 : "
+                          f"PyArray_STRIDES(i{p})[e]; }}")
+    walk_lines.append("int bad = 0, bad_axis = 0; "
+                      "npy_intp bad_v = 0, bad_n = 0, bi[%d] = {0}, yo = 0;" % max(nb, 1))
+    walk_lines.append("(void)bi; (void)yo;")
     body = ["npy_intp off = 0;"]
     for k, (axis, p) in enumerate(arrays):
         body.append(
@@ -267,21 +270,24 @@ def _b_offsets(cn, walk: _Walk, nb: int, with_y: bool, y_first: int,
             f"  if (w < 0 || w >= ad[{axis}]) {{ bad = 1; bad_v = v; bad_axis = {axis}; "
             f"bad_n = ad[{axis}]; break; }}\n"
             f"  off += w * as[{axis}]; }}")
-    body.append("aoff[b] = off;")
-    if with_y:
-        body.append("yoff[b] = yo;")
+    if per_b is None:
+        body.append("aoff[b] = off;" + (" yoff[b] = yo;" if with_y else ""))
+    else:
+        body.append(per_b)
     step = "".join(f" p{k} += k{k}[d];" for k in range(len(arrays)))
     back = "".join(f" p{k} -= k{k}[d] * bd[d];" for k in range(len(arrays)))
     ystep = f" yo += ys[{y_first} + d];" if with_y else ""
     yback = f" yo -= ys[{y_first} + d] * bd[d];" if with_y else ""
     body.append(f"for (int d = {nb - 1}; d >= 0; d--) {{ bi[d]++;{step}{ystep} "
                 f"if (bi[d] < bd[d]) break;{back}{yback} bi[d] = 0; }}")
-    lines.append("for (npy_intp b = 0; b < NB; b++) {\n"
-                 + "\n".join("    " + line.replace("\n", "\n    ") for line in body) + "\n}")
-    lines.append(f"if (bad) {{ {free} "
-                 + cn.fail("index %ld is out of bounds for axis %d with size %ld", "(long)bad_v",
-                           "bad_axis", "(long)bad_n", exc="PyExc_IndexError") + " }")
-    return lines, free
+    walk_lines.append("for (npy_intp b = 0; b < NB; b++) {\n"
+                      + "\n".join("    " + line.replace("\n", "\n    ") for line in body)
+                      + "\n}")
+    walk_lines.append(f"if (bad) {{ {free} "
+                      + cn.fail("index %ld is out of bounds for axis %d with size %ld",
+                                "(long)bad_v", "bad_axis", "(long)bad_n",
+                                exc="PyExc_IndexError") + " }")
+    return shape, walk_lines, free
 
 
 def _row_loop(n: str, dst: tuple[str, str], src: tuple[str, str], element: str,
@@ -343,14 +349,9 @@ def advanced_subtensor(cn) -> str | None:
     nb = _b_ndim(cn, walk)
     isz = np.dtype(dtype).itemsize
     code = list(walk.lines)
-    b_lines, free = _b_offsets(cn, walk, nb, False, 0)
-    code += b_lines
     nd = cn.node.outputs[0].ndim
     out_dims = [d for d, _ in p_dims] + [f"bd[{d}]" for d in range(nb)] + [d for d, _ in q_dims]
     nq = len(q_dims)
-    code += [f"npy_intp odims[{max(nd, 1)}] = {{{', '.join(out_dims) or '0'}}};",
-             f"if (wb_prepare(o0, {nd}, odims, {typenum(dtype)})) {{ {free} goto wb_fail; }}",
-             "char *dst = PyArray_BYTES((PyArrayObject *)*o0);"]
     if nq == 0:
         inner = _element_copy(isz, "dst", "s") + f" dst += {isz};"
     elif nq == 1:
@@ -359,13 +360,23 @@ def advanced_subtensor(cn) -> str | None:
         inner = _row_loop(qn, ("dst", str(isz)), ("s", qs), _element_copy(isz, "pd", "ps"),
                           isz) + f"\ndst += {qn} * {isz};"
     else:
+        inner = f"wb_copy_nd({nq}, qd, dst, qc, s, qs, {isz}); dst += qbytes;"
+    # without basic dimensions before B, each position is copied as soon as it is checked
+    fused = f"{{ const char *s = base + off; {inner} }}" if not p_dims else None
+    shape, walk_lines, free = _b_offsets(cn, walk, nb, False, 0, per_b=fused)
+    code += shape
+    code += [f"npy_intp odims[{max(nd, 1)}] = {{{', '.join(out_dims) or '0'}}};",
+             f"if (wb_prepare(o0, {nd}, odims, {typenum(dtype)})) goto wb_fail;",
+             "char *dst = PyArray_BYTES((PyArrayObject *)*o0);"]
+    if nq > 1:
         code += [f"npy_intp qd[{nq}] = {{{', '.join(d for d, _ in q_dims)}}}, "
                  f"qs[{nq}] = {{{', '.join(s for _, s in q_dims)}}}, qc[{nq}];",
                  f"npy_intp qbytes = {isz};",
                  f"for (int d = {nq - 1}; d >= 0; d--) {{ qc[d] = qbytes; qbytes *= qd[d]; }}"]
-        inner = f"wb_copy_nd({nq}, qd, dst, qc, s, qs, {isz}); dst += qbytes;"
-    body = f"for (npy_intp b = 0; b < NB; b++) {{ const char *s = sp + aoff[b]; {inner} }}"
-    code.append(_nest(p_dims, [("sp", "base", [s for _, s in p_dims])], body))
+    code += walk_lines
+    if fused is None:
+        body = f"for (npy_intp b = 0; b < NB; b++) {{ const char *s = sp + aoff[b]; {inner} }}"
+        code.append(_nest(p_dims, [("sp", "base", [s for _, s in p_dims])], body))
     code.append(free)
     return "\n".join(code)
 
@@ -395,15 +406,14 @@ def advanced_inc_subtensor(cn) -> str | None:
     # the shape of x[index] (P + B + Q) is only known once B is: check y after it
     b_dims = [f"bd[{d}]" for d in range(nb)]
     nr = len(p_dims) + nb + len(q_dims)
-    b_lines, free = _b_offsets(cn, walk, nb, True, len(p_dims), " Py_XDECREF(y_copy);")
-    # y's strides are needed inside the B pass: declare them first, fill them after bd
-    split_at = next(i for i, line in enumerate(b_lines) if line.startswith("npy_intp NB"))
-    code += b_lines[:split_at]
+    shape, walk_lines, free = _b_offsets(cn, walk, nb, True, len(p_dims), " Py_XDECREF(y_copy);")
+    code += shape
     code += _value_strides(
         cn, nr, [d for d, _ in p_dims] + b_dims + [d for d, _ in q_dims],
         "shape mismatch: value array of shape %s could not be broadcast to indexing result "
         "of shape %s", "array is not broadcastable to correct shape", "b a")
-    code += b_lines[split_at:]
+    # all indices are checked before anything is written, as NumPy does
+    code += walk_lines
     ny = f"ys + {len(p_dims) + nb}"
     nq = len(q_dims)
     if op.set_instead_of_inc:
