@@ -9,7 +9,7 @@ result is cast to the node's output type. The two targets differ only in a few s
 >>> from workbench.compiler.backends.cstyle import C, render_scalar
 >>> from workbench.compiler.ops import scalar
 >>> render_scalar(scalar.exp, ['x'], ['float32'], 'float32', C)
-'((float)expf((float)(x)))'
+'((float)expf(((float)(x))))'
 """
 from __future__ import annotations
 

@@ -153,15 +153,26 @@ def test_gemm_in_place_and_not_matches_numpy(dtype):
         f(np.ones((3, 5), dtype), np.ones((2, 3), dtype), np.ones((3, 5), dtype), one, one, one)
 
 
-def test_gemm_in_place_writes_into_its_intermediate_z():
-    z, x, y = T.dmatrices("z", "x", "y")
+def test_gemm_in_place_writes_into_its_intermediate_z_of_any_layout():
+    z, w, x, y = T.dmatrices("z", "w", "x", "y")
     a, b = T.dscalars("a", "b")
-    zz = z * 2  # only the Gemm reads it: the inplace pass lets the Gemm overwrite it
-    f = compile_c([z, x, y, a, b], [gemm_no_inplace(zz, a, x, y, b)], Gemm(inplace=True))
-    zv, xv, yv = np.ones((3, 2)), np.arange(12.0).reshape(3, 4), np.ones((4, 2))
-    (out,) = f(zv, xv, yv, 0.5, 2.0)
-    np.testing.assert_allclose(out, 0.5 * xv @ yv + 4.0)
-    np.testing.assert_array_equal(zv, np.ones((3, 2)))  # the caller's z is untouched
+    # only the Gemm reads each target: the inplace pass lets it overwrite it, whether it is
+    # C-ordered, a transpose (column-major), reversed (a negative stride: computed in a
+    # temporary and copied back) or every other column (a leading dimension of 2 N)
+    targets = [z * 2, (z * 3).T, (z * 4)[::-1], (w * 5)[:, ::2]]
+    f = compile_c([z, w, x, y, a, b], [gemm_no_inplace(t, a, x, y, b) for t in targets])
+    assert sum(n.op == Gemm(inplace=True) for n in f.vm.nodes) == 4
+    rng = np.random.default_rng(5)
+    zv, wv = rng.standard_normal((3, 3)), rng.standard_normal((3, 6))
+    xv, yv = rng.standard_normal((3, 4)), rng.standard_normal((4, 3))
+    keep = zv.copy(), wv.copy()
+    for bv in (2.0, -1.0, 0.0):
+        got = f(zv, wv, xv, yv, 0.5, bv)
+        bases = [zv * 2, (zv * 3).T, (zv * 4)[::-1], (wv * 5)[:, ::2]]
+        for i, (g, base) in enumerate(zip(got, bases)):
+            np.testing.assert_allclose(g, 0.5 * xv @ yv + bv * base, err_msg=f"target {i}")
+    np.testing.assert_array_equal(zv, keep[0])  # the caller's arrays are untouched
+    np.testing.assert_array_equal(wv, keep[1])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -209,6 +220,26 @@ def test_gemv_and_ger_match_numpy(dtype):
     with pytest.raises(ValueError, match=r"Gemv: A of shape \(2, 3\) and x of shape \(4,\)"):
         f(np.ones(2, dtype), np.ones((2, 3), dtype), np.ones(4, dtype), np.ones(4, dtype),
           np.ones((4, 4), dtype), one, one, one)
+
+
+def test_gemv_and_ger_in_place_into_any_layout():
+    v, x = T.dvectors("v", "x")
+    A, Z = T.dmatrices("A", "Z")
+    a, b = T.dscalars("a", "b")
+    outs = [gemv_no_inplace((v * 2)[::-1], a, A, x, b),       # a negative increment
+            gemv_no_inplace((Z * 2)[:, 1], a, A, x, b),       # a column: increment of 3
+            ger_no_inplace((Z * 3).T, a, x, x),               # column-major
+            ger_no_inplace((Z * 4)[::-1], a, x, x)]           # copied and written back
+    f = compile_c([v, x, A, Z, a, b], outs)
+    assert sum(n.op in (Gemv(inplace=True), Ger(inplace=True)) for n in f.vm.nodes) == 4
+    rng = np.random.default_rng(6)
+    vv, xv = rng.standard_normal(3), rng.standard_normal(3)
+    Av, Zv = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    got = f(vv, xv, Av, Zv, 0.5, 2.0)
+    want = [0.5 * Av @ xv + 2 * (vv * 2)[::-1], 0.5 * Av @ xv + 2 * (Zv * 2)[:, 1],
+            (Zv * 3).T + 0.5 * np.outer(xv, xv), (Zv * 4)[::-1] + 0.5 * np.outer(xv, xv)]
+    for i, (g, e) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, e, err_msg=f"output {i}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,4 +1,4 @@
-"""C for the softmax family: Softmax and LogSoftmax along one axis,
+"""C for the softmax family: Softmax and LogSoftmax along one axis (or all of them),
 CrossentropyCategorical1Hot, and the fused CrossentropySoftmaxArgmax1HotWithBias.
 
 Every row (the entries along the softmax axis) is computed stably, as ``perform`` does: the

@@ -6,10 +6,11 @@ fold is commutative, so ``x.T.sum(axis=1)`` reads memory in order too), then pic
 run time:
 
 1. rows: the innermost axes are reduced and contiguous (``x.sum(axis=1)``, a sum of
-   everything): each output folds contiguous runs with a vectorised kernel that keeps four
-   accumulators (one would be bound by the add's latency, not by memory). Many outputs are
-   split across cores; a few outputs have their runs cut across cores, one partial per
-   thread, combined in thread order (the result does not depend on timing);
+   everything): each output folds contiguous runs with a vectorised kernel whose several
+   accumulators each read a part of the run (one would be bound by the add's latency, and
+   several reads in flight draw more from memory). Many outputs are split across cores; a
+   few outputs have their runs cut across cores, one partial per thread, combined in thread
+   order (the result does not depend on timing);
 2. columns: the innermost axes are kept and contiguous (``x.sum(axis=0)``): rows of the input
    are folded into a row of accumulators, vectorised along the row. Tiles of the row are
    split across cores, or, when there are few, the reduced rows are (one accumulator row per
@@ -23,6 +24,8 @@ is into the flattened reduced axes) and have a rows path and the general one.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +36,10 @@ from ..cstyle import CTYPES, can_render, ctype, render_program
 from .emit_elemwise import _broadcast_check
 from .registry import emits
 
-#: accumulators of the rows kernel; four hide the latency of a vector add
-_STREAMS = 4
+#: accumulators of the rows kernel, each reading its own part of the run: four hide the
+#: latency of a vector add; a plain fold (a load per element) runs eight, whose reads in
+#: flight draw a little more bandwidth from memory
+_STREAMS = {"plain": 8, "fused": 4}
 #: output elements the columns path accumulates on the stack at once
 _TILE = 1024
 #: the most inputs a FusedReduce compiles with (the loop plan holds one stride row each)
@@ -249,6 +254,24 @@ def _cast_out(expr: str, out_dtype: str) -> str:
     return f"(({ctype(out_dtype)})({expr}))"
 
 
+def _define(cn, prefix: str, text: str) -> str:
+    """Add the C function ``text``, its own name written ``@@``, to the module once, named
+    after its content: reductions with the same types, fold and loads share one copy, and
+    the compiler has less to build. Returns the name."""
+    name = f"{prefix}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+    cn.support(text.replace("@@", name))
+    return name
+
+
+def _runner(cn, prefix: str, out_type: str, code: str) -> str:
+    """``code``, a loop over the plan ``P`` (a local of the node's block) writing ``po``, as
+    a shared function taking them; returns the call the block makes."""
+    body = re.sub(r"\bP\.", "P->", re.sub(r"&P\b", "P", code))
+    name = _define(cn, prefix, f"static void @@(const wb_rplan *P, {out_type} *po) {{\n"
+                   + _indent(body, 4) + "\n}\n")
+    return f"{name}(&P, po);"
+
+
 def _c_format(text: str) -> str:
     """``text`` inside a C printf format string literal."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
@@ -258,9 +281,10 @@ class ReduceCode:
     """The C of one fold node (CAReduce or FusedReduce): kernels, paths and the block."""
 
     def __init__(self, cn, axes: set[int], nd: int, in_dtypes: list[str], fold: Fold,
-                 acc_dtype: str, out_dtype: str, program, has_identity: bool):
+                 acc_dtype: str, out_dtype: str, program, has_identity: bool,
+                 plain: bool):
         self.cn = cn
-        self.k = cn.index
+        self.plain = plain  # a CAReduce: the value folded is the input's element
         self.nd = nd
         self.red = [d in axes for d in range(nd)]
         self.nin = len(in_dtypes)
@@ -293,10 +317,11 @@ class ReduceCode:
 
     # -- rows --------------------------------------------------------------------------
     def _rows_kernel(self, vector: list[bool]) -> str:
-        """``acc wb_rrow<k>(n, inputs)``: the fold of n contiguous elements."""
-        name = f"wb_rrow{self.k}"
+        """``acc wb_rrow_<hash>(n, inputs)``: the fold of n contiguous elements."""
         f = self.fold
-        accs = [f"a{s}" for s in range(_STREAMS)]
+        # eight accumulators with NaN flags cost the compiler tens of seconds: four there
+        streams = _STREAMS["plain" if self.plain and not f.nan_flag else "fused"]
+        accs = [f"a{s}" for s in range(streams)]
         nan = " reduction(|:nan)" if f.nan_flag else ""
 
         def step(offset: str, a: str) -> str:
@@ -304,33 +329,33 @@ class ReduceCode:
             flag = " nan |= val != val;" if f.nan_flag else ""
             return "{ " + self.value(loads, "val") + " " + f.body(a, "val") + flag + " }"
 
-        streams = "\n".join("        " + step("k" + (f" + {s} * h" if s else ""), a)
-                            for s, a in enumerate(accs))
+        body = "\n".join("        " + step("k" + (f" + {s} * h" if s else ""), a)
+                         for s, a in enumerate(accs))
         merged = accs[0]
         for a in accs[1:]:
             merged = f.combine(merged, a)
-        self.cn.support(
-            f"static {self.acc} {name}(npy_intp n, {self._params(vector)}) {{\n"
+        return _define(
+            self.cn, "wb_rrow",
+            f"static {self.acc} @@(npy_intp n, {self._params(vector)}) {{\n"
             f"    {self.acc} {', '.join(a + ' = ' + f.identity for a in accs)};\n"
             + (f"    {self.flag} nan = 0;\n" if f.nan_flag else "")
             # a short run vectorises better whole than cut in four
-            + f"    const npy_intp h = n >= {_STREAMS * 16 * self.width} ? n / {_STREAMS} : 0;\n"
+            + f"    const npy_intp h = n >= {streams * 16 * self.width} ? n / {streams} : 0;\n"
             f"    #pragma omp simd reduction({f.clause}:{','.join(accs)}){nan} "
             f"simdlen({self.width})\n"
-            f"    for (npy_intp k = 0; k < h; k++) {{\n{streams}\n    }}\n"
+            f"    for (npy_intp k = 0; k < h; k++) {{\n{body}\n    }}\n"
             f"    #pragma omp simd reduction({f.clause}:a0){nan} simdlen({self.width})\n"
-            f"    for (npy_intp k = {_STREAMS} * h; k < n; k++)\n        {step('k', 'a0')}\n"
+            f"    for (npy_intp k = {streams} * h; k < n; k++)\n        {step('k', 'a0')}\n"
             + (f"    if (nan) return ({self.acc})NAN;\n" if f.nan_flag else "")
             + f"    return {merged};\n}}\n")
-        return name
 
     def rows_path(self, vector: list[bool]) -> str:
         kernel = self._rows_kernel(vector)
         n, f = self.nin, self.fold
-        fold = f"wb_rfold{self.k}"
-        self.cn.support(
+        fold = _define(
+            self.cn, "wb_rfold",
             f"/* the fold of reduced positions [b, e) from q (runs of P->L elements) */\n"
-            f"static {self.acc} {fold}(const wb_rplan *P, char *const *q, npy_intp b, "
+            f"static {self.acc} @@(const wb_rplan *P, char *const *q, npy_intp b, "
             f"npy_intp e) {{\n"
             f"    char *p[{n}];\n"
             f"    npy_intp idx[WB_MAXDIM];\n"
@@ -380,20 +405,20 @@ class ReduceCode:
     # -- columns -----------------------------------------------------------------------
     def cols_path(self, vector: list[bool]) -> str:
         n, f, acc = self.nin, self.fold, self.acc
-        kernel = f"wb_rcol{self.k}"
-        tiles = f"wb_rtile{self.k}"
-        part = f"wb_rpart{self.k}"
         loads = [f"p{i}[j]" if v else f"c{i}" for i, v in enumerate(vector)]
         shifts = " ".join(f"p[{i}] += j0 * sizeof({t});"
                           for i, (t, v) in enumerate(zip(self.tin, vector)) if v)
-        self.cn.support(
+        kernel = _define(
+            self.cn, "wb_rcol",
             f"/* a[j] folds element j of a row, for j < n */\n"
-            f"static void {kernel}(npy_intp n, {acc} *restrict a, {self._params(vector)}) {{\n"
+            f"static void @@(npy_intp n, {acc} *restrict a, {self._params(vector)}) {{\n"
             f"    #pragma omp simd simdlen({self.width})\n"
             f"    for (npy_intp j = 0; j < n; j++) {{ {self.value(loads, 'val')} "
-            f"a[j] = {f.combine('a[j]', 'val')}; }}\n}}\n"
+            f"a[j] = {f.combine('a[j]', 'val')}; }}\n}}\n")
+        tiles = _define(
+            self.cn, "wb_rtile",
             f"/* output tile u: kept group u / ntiles, its columns of tile u % ntiles */\n"
-            f"static void {tiles}(const wb_rplan *P, npy_intp u, npy_intp ntiles, "
+            f"static void @@(const wb_rplan *P, npy_intp u, npy_intp ntiles, "
             f"{self.tout} *po) {{\n"
             f"    const npy_intp g = u / ntiles, j0 = (u - g * ntiles) * {_TILE};\n"
             f"    const npy_intp len = P->L - j0 < {_TILE} ? P->L - j0 : {_TILE};\n"
@@ -408,9 +433,11 @@ class ReduceCode:
             f"        wb_rplan_step(P, {n}, idx, p);\n"
             f"    }}\n"
             f"    for (npy_intp j = 0; j < len; j++) o[j] = {_cast_out('a[j]', self.out_dtype)};\n"
-            f"}}\n"
+            f"}}\n")
+        part = _define(
+            self.cn, "wb_rpart",
             f"/* buf[g * L + j] folds reduced positions [b, e) of every kept group */\n"
-            f"static void {part}(const wb_rplan *P, npy_intp b, npy_intp e, {acc} *buf) {{\n"
+            f"static void @@(const wb_rplan *P, npy_intp b, npy_intp e, {acc} *buf) {{\n"
             f"    for (npy_intp j = 0; j < P->M * P->L; j++) buf[j] = {f.identity};\n"
             f"    for (npy_intp g = 0; g < P->M && b < e; g++) {{\n"
             f"        char *q[{n}], *p[{n}];\n"
@@ -465,11 +492,11 @@ class ReduceCode:
     # -- general -----------------------------------------------------------------------
     def general_path(self) -> str:
         n, f = self.nin, self.fold
-        fn = f"wb_rgen{self.k}"
         loads = [f"*(const {t} *)p[{i}]" for i, t in enumerate(self.tin)]
-        self.cn.support(
+        fn = _define(
+            self.cn, "wb_rgen",
             f"/* the fold of kept position m over any strides: an odometer */\n"
-            f"static {self.acc} {fn}(const wb_rplan *P, char **p) {{\n"
+            f"static {self.acc} @@(const wb_rplan *P, char **p) {{\n"
             f"    npy_intp idx[WB_MAXDIM] = {{0}};\n"
             f"    {self.acc} acc = {f.identity};\n"
             f"    for (npy_intp r = 0; r < P->R; r++) {{\n"
@@ -509,17 +536,21 @@ class ReduceCode:
         def plan(kind: int, vec: str) -> str:
             return f"wb_rplan_make(&P, {kind}, {nd}, dims, {n}, ins, red, {vec}, 1)"
 
-        # a path that cannot apply to this node's axes is not generated (build time)
+        # each path's loops are a function shared by the nodes of the same types, and a
+        # path that cannot apply to this node's axes is left out: less to compile
         paths = []
         if any(self.red):
-            paths.append((plan(0, "vrow"), self.rows_path(rows_vector)))
+            paths.append((plan(0, "vrow"),
+                          _runner(cn, "wb_rrows", self.tout, self.rows_path(rows_vector))))
         if kept:
-            paths.append((plan(1, "vcol"), self.cols_path(cols_vector)))
+            paths.append((plan(1, "vcol"),
+                          _runner(cn, "wb_rcols", self.tout, self.cols_path(cols_vector))))
         body = []
         for i, (cond, text) in enumerate(paths):
             body.append(("if" if i == 0 else "} else if") + f" ({cond}) {{\n"
                         + _indent(text, 4))
-        general = f"{plan(2, 'vall')};\n" + self.general_path()
+        general = f"{plan(2, 'vall')};\n" + _runner(cn, "wb_rgens", self.tout,
+                                                     self.general_path())
         body.append(("} else {\n" + _indent(general, 4) + "\n}") if paths else general)
         arrays = [("red", self.red), ("vall", [True] * n)]
         arrays += [("vrow", rows_vector)] if any(self.red) else []
@@ -571,7 +602,7 @@ def careduce(cn) -> str | None:
         return None
     axes = set(range(nd) if op.axis is None else op.axis)
     code = ReduceCode(cn, axes, nd, [in_dtype], fold, acc_dtype, out_dtype,
-                      lambda values: ([], values[0]), op.ufunc.identity is not None)
+                      lambda values: ([], values[0]), op.ufunc.identity is not None, True)
     cn.support(_PLAN)
     return code.block("const npy_intp *dims = PyArray_DIMS(i0);", _empty_text(op),
                       [True], [True])
@@ -600,7 +631,7 @@ def fused_reduce(cn) -> str | None:
         return render_program(op.scalar_op, values, in_dtypes)
 
     code = ReduceCode(cn, axes, nd, in_dtypes, fold, acc_dtype, out_dtype, program,
-                      red_op.ufunc.identity is not None)
+                      red_op.ufunc.identity is not None, False)
     cn.support(_PLAN)
     return code.block(_broadcast_check(cn, nd, cn.ins), _empty_text(red_op),
                       _vector_flags(node.inputs, axes, nd, True),
@@ -617,21 +648,21 @@ def argmax(cn) -> str | None:
     nd = node.inputs[0].ndim
     if dtype not in CTYPES or nd > _MAX_DIM:
         return None
-    k, t = cn.index, ctype(dtype)
+    t = ctype(dtype)
     big = not isinstance(op, Argmin)
     # a later value replaces the best when it is not <= (>=) it: larger (smaller), or NaN
     keep = "<=" if big else ">="
     cmp, clause = (">", "max") if big else ("<", "min")
     axes = set(range(nd) if op.axis is None else op.axis)
     kept = [d for d in range(nd) if d not in axes]
-    row, gen = f"wb_amrow{k}", f"wb_amgen{k}"
     width = max(2, 64 // np.dtype(dtype).itemsize)
     cn.support(_PLAN)
-    cn.support(
+    row = _define(
+        cn, "wb_amrow",
         f"/* the first extremum of n contiguous values: its index, its value in *best. A\n"
         f" * vectorised extremum of each block of 256 tells whether the block holds a new best;\n"
         f" * only then is it searched, 16 at a time, for the new best's first position */\n"
-        f"static npy_intp {row}(npy_intp n, const {t} *restrict p, {t} *best) {{\n"
+        f"static npy_intp @@(npy_intp n, const {t} *restrict p, {t} *best) {{\n"
         f"    {t} mp = p[0];\n"
         f"    npy_intp mi = 0;\n"
         f"    if (mp != mp) {{ *best = mp; return 0; }}\n"
@@ -661,9 +692,11 @@ def argmax(cn) -> str | None:
         f"        if (nan) break;\n"
         f"    }}\n"
         f"    *best = mp;\n"
-        f"    return mi;\n}}\n"
+        f"    return mi;\n}}\n")
+    gen = _define(
+        cn, "wb_amgen",
         f"/* output m over any strides, counting positions in C order */\n"
-        f"static npy_intp {gen}(const wb_rplan *P, char **p) {{\n"
+        f"static npy_intp @@(const wb_rplan *P, char **p) {{\n"
         f"    npy_intp idx[WB_MAXDIM] = {{0}}, mi = 0;\n"
         f"    {t} mp = *(const {t} *)p[0];\n"
         f"    for (npy_intp r = 1; r < P->R && mp == mp; r++) {{\n"
@@ -710,8 +743,13 @@ def argmax(cn) -> str | None:
         f"        po[off] = mi;\n"
         f"    }}\n"
         f"}}")
-    general = (f"for (npy_intp m = 0; m < P.M; m++) {{ char *p[1]; "
-               f"const npy_intp off = wb_rplan_kept(&P, 1, m, p); po[off] = {gen}(&P, p); }}")
+    loop = (f"for (npy_intp m = 0; m < P.M; m++) {{ char *p[1]; "
+            f"const npy_intp off = wb_rplan_kept(&P, 1, m, p); po[off] = {gen}(&P, p); }}")
+    general = _runner(cn, "wb_amgens", "npy_int64",
+                      f"if (P.M >= 2 && P.M * P.R >= {cn.omp_min}) {{\n"
+                      f"    #pragma omp parallel for schedule(static)\n"
+                      f"    {loop}\n"
+                      f"}} else {{\n    {loop}\n}}")
     return "\n".join([
         "const npy_intp *dims = PyArray_DIMS(i0);",
         f"npy_intp odims[{max(len(kept), 1)}];",
@@ -726,13 +764,10 @@ def argmax(cn) -> str | None:
         "    wb_rplan P;",
         # the axes keep their order: the index counts positions in the flattened axes
         f"    if (wb_rplan_make(&P, 0, {nd}, dims, 1, ins, red, vec, 0) && P.nr == 0) {{",
-        _indent(rows, 8),
+        "        " + _runner(cn, "wb_amrows", "npy_int64", rows),
         "    } else {",
         f"        wb_rplan_make(&P, 2, {nd}, dims, 1, ins, red, vec, 0);",
-        f"        if (P.M >= 2 && P.M * P.R >= {cn.omp_min}) {{",
-        "            #pragma omp parallel for schedule(static)",
-        f"            {general}",
-        f"        }} else {{ {general} }}",
+        f"        {general}",
         "    }",
         "}",
     ])
