@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import html as H
+from .mime import add_widget_view
 
 # ------------------------------------------------------------------------------------------
 # LaTeX: a small printer for the common ops; anything else is pp's text in \text{}
@@ -45,6 +46,17 @@ _FUNCS = {"log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "sinh"
 _INFIX = {"add": ("+", _ADD), "sub": ("-", _ADD), "lt": ("<", _CMP), "gt": (">", _CMP),
           "le": (r"\le", _CMP), "ge": (r"\ge", _CMP), "eq": ("=", _CMP), "neq": (r"\ne", _CMP)}
 _REDUCE = {"Sum": r"\sum", "Prod": r"\prod", "Max": r"\max", "Min": r"\min"}
+#: ops printed by a template: (str.format template of the printed arguments, precedence
+#: of the result, precedence the first argument is wrapped to or None to insert it as is)
+_TEMPLATES = {"true_div": (r"\frac{{{0}}}{{{1}}}", _ATOM, None),
+              "neg": ("-{0}", _UNARY, _UNARY + 1),
+              "pow": ("{0}^{{{1}}}", _POW, _ATOM),
+              "sqr": ("{0}^{{2}}", _POW, _ATOM),
+              "exp": ("e^{{{0}}}", _POW, None),
+              "expm1": ("e^{{{0}}} - 1", _ADD, None),
+              "log1p": (r"\log\left(1 + {0}\right)", _ATOM, None),
+              "sqrt": (r"\sqrt{{{0}}}", _ATOM, None),
+              "abs": (r"\left|{0}\right|", _ATOM, None)}
 #: a printed expression longer than this is replaced by a note (graphs can be huge)
 LATEX_MAX_CHARS = 1500
 
@@ -246,24 +258,10 @@ class LatexPrinter:
             if right[:1].isdigit() or right[:1] == "-":
                 return rf"{left} \times {right}", _MUL
             return f"{left} {right}", _MUL
-        if name == "true_div":
-            return rf"\frac{{{args[0][0]}}}{{{args[1][0]}}}", _ATOM
-        if name == "neg":
-            return f"-{wrap(0, _UNARY + 1)}", _UNARY
-        if name == "pow":
-            return f"{wrap(0, _ATOM)}^{{{args[1][0]}}}", _POW
-        if name == "sqr":
-            return f"{wrap(0, _ATOM)}^{{2}}", _POW
-        if name == "exp":
-            return f"e^{{{args[0][0]}}}", _POW
-        if name == "expm1":
-            return f"e^{{{args[0][0]}}} - 1", _ADD
-        if name == "log1p":
-            return rf"\log\left(1 + {args[0][0]}\right)", _ATOM
-        if name == "sqrt":
-            return rf"\sqrt{{{args[0][0]}}}", _ATOM
-        if name == "abs":
-            return rf"\left|{args[0][0]}\right|", _ATOM
+        if name in _TEMPLATES:
+            template, prec, first_prec = _TEMPLATES[name]
+            first = args[0][0] if first_prec is None else wrap(0, first_prec)
+            return template.format(first, *(a[0] for a in args[1:])), prec
         if name in ("identity",) or name.startswith("convert_to_"):
             return args[0]
         func = _FUNCS.get(name, r"\operatorname{" + latex_text(name)[6:-1] + "}")
@@ -646,15 +644,7 @@ class GradientView:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         bundle = {"text/plain": self.record.explain(), "text/html": self.html()}
-        try:
-            widget = self.widget
-        except ImportError:
-            return bundle
-        payload = widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-        view = payload.get("application/vnd.jupyter.widget-view+json")
-        if view is not None:
-            bundle["application/vnd.jupyter.widget-view+json"] = view
-        return bundle
+        return add_widget_view(bundle, self, include, exclude)
 
     def __repr__(self) -> str:
         return f"<GradientView d({self.cost})/d({', '.join(map(str, self.wrt))}): " \

@@ -130,3 +130,18 @@ def view_mimebundle(view: Any, text: str, include: Any = None, exclude: Any = No
     if WIDGET_MIME in widget_bundle:
         bundle[WIDGET_MIME] = widget_bundle[WIDGET_MIME]
     return filter_bundle(bundle, include, exclude)
+
+
+def add_widget_view(bundle: dict, view: Any, include: Any = None, exclude: Any = None) -> dict:
+    """``bundle`` with, where ipywidgets can be imported, the widget view of ``view.widget``
+    added (a live notebook shows the widget, while the static HTML stays in the saved file).
+    Returns ``bundle`` itself."""
+    try:
+        widget = view.widget
+    except ImportError:
+        return bundle
+    payload = widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+    widget_view = payload.get(WIDGET_MIME)
+    if widget_view is not None:
+        bundle[WIDGET_MIME] = widget_view
+    return bundle

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import html as H
+from .mime import add_widget_view
 
 #: the columns a table can be sorted by: label, key in a row, whether larger comes first
 SORT_KEYS: dict[str, tuple[str, str, bool]] = {
@@ -227,15 +228,7 @@ class ProfileView:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         bundle = {"text/plain": self.stats.summary(), "text/html": self.html()}
-        try:
-            widget = self.widget
-        except ImportError:
-            return bundle
-        payload = widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-        view = payload.get("application/vnd.jupyter.widget-view+json")
-        if view is not None:
-            bundle["application/vnd.jupyter.widget-view+json"] = view
-        return bundle
+        return add_widget_view(bundle, self, include, exclude)
 
     def __repr__(self) -> str:
         return f"<ProfileView {self.stats.fn_name}: {self.stats.calls} calls>"

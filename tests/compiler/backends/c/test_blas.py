@@ -20,6 +20,8 @@ from workbench.compiler.ops.blas import BatchedDot, Dot, MatMul, TensorDot
 from workbench.compiler.ops.gemm import (Gemm, Gemv, Ger, gemm_no_inplace, gemv_no_inplace,
                                          ger_no_inplace)
 
+from ccheck import layouts
+
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler")
 
 DTYPES = ["float64", "float32"]
@@ -43,20 +45,6 @@ def close(got, want, dtype, where=""):
     assert got.shape == want.shape, (where, got.shape, want.shape)
     tol = 2e-4 if np.dtype(dtype) == np.float32 else 1e-10
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=where)
-
-
-def layouts(a):
-    """``a`` C-ordered, Fortran-ordered, reversed along every axis, and as a strided slice of
-    a larger array (same values each time)."""
-    a = np.ascontiguousarray(a)
-    yield a
-    yield np.asfortranarray(a)
-    rev = tuple(slice(None, None, -1) for _ in range(a.ndim))
-    yield np.ascontiguousarray(a[rev])[rev]
-    big = np.zeros(tuple(2 * s + 1 for s in a.shape), a.dtype)
-    sl = tuple(slice(1, None, 2) for _ in range(a.ndim))
-    big[sl] = a
-    yield big[sl]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -8,62 +8,16 @@ type for type and message for message.
 import numpy as np
 import pytest
 
-import workbench
 from workbench import tensor as T
 from workbench.compiler.backends.c.build import compiler_available
-from workbench.compiler.mode import Mode
 from workbench.compiler.ops.alloc import Alloc, ARange, Eye
 from workbench.compiler.ops.join import Join, MakeVector, Split
 from workbench.compiler.ops.shape import (Rebroadcast, Reshape, Shape, Shape_i, ShapeError,
                                           SpecifyShape)
 
+from ccheck import compile_both, layouts, same_error, same_results
+
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler")
-
-
-def compile_both(inputs, outputs, *expected_ops):
-    """The graph on C (checked to keep ``expected_ops`` and to run none of its nodes through
-    perform) and on Python."""
-    fc = workbench.function(inputs, outputs, mode=Mode("c", "fast_run"),
-                            on_unused_input="ignore")
-    kinds = {type(n.op) for n in fc.vm.nodes}
-    for cls in expected_ops:
-        assert cls in kinds, f"the rewrites removed {cls.__name__}: {sorted(k.__name__ for k in kinds)}"
-    assert fc.vm.fallback_nodes == []
-    fp = workbench.function(inputs, outputs, mode=Mode("py", "fast_run"),
-                            on_unused_input="ignore")
-    return fc, fp
-
-
-def same_results(fc, fp, *args):
-    got, want = fc(*args), fp(*args)
-    for i, (g, w) in enumerate(zip(got, want)):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (i, g.dtype, w.dtype, g.shape, w.shape)
-        np.testing.assert_array_equal(g, w, err_msg=f"output {i}")
-    return got
-
-
-def same_error(fc, fp, *args):
-    """Both backends raise the same exception type with the same first line."""
-    with pytest.raises(Exception) as want:
-        fp(*args)
-    with pytest.raises(type(want.value)) as got:
-        fc(*args)
-    assert str(got.value).splitlines()[0] == str(want.value).splitlines()[0]
-    return got.value
-
-
-def layouts(a):
-    """``a`` C-contiguous, in Fortran order, as a view with negative strides, and as a
-    strided slice of a larger array (same values each time)."""
-    a = np.ascontiguousarray(a)
-    yield a
-    yield np.asfortranarray(a)
-    if a.ndim:
-        yield np.flip(np.flip(a).copy())
-        wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
-        wide[..., ::2] = a
-        yield wide[..., ::2]
 
 
 def test_shape_reshape_and_checks_on_any_layout():
@@ -76,7 +30,7 @@ def test_shape_reshape_and_checks_on_any_layout():
     fc, fp = compile_both([x, s, n], outs, Shape, Shape_i, Reshape, MakeVector, SpecifyShape,
                           Rebroadcast)
     base = np.arange(24.0).reshape(2, 3, 4)
-    for xv in layouts(base):
+    for xv in layouts(base, every_axis=False):
         same_results(fc, fp, xv, np.array([4, -1]), 3)
         same_results(fc, fp, xv, np.array([-1, 2]), 3)
         same_results(fc, fp, xv, np.array([24, 1]), 3)
@@ -192,7 +146,7 @@ def test_join_make_vector_and_split():
         av = rng.standard_normal((rows, 4))
         bv = rng.integers(-9, 9, (rows, 2)).astype("int32")
         cv = rng.standard_normal((2, rows, 3))
-        for al in layouts(av):
+        for al in layouts(av, every_axis=False):
             same_results(fc, fp, al, bv.T.copy().T, cv.transpose(0, 1, 2), 1.5, -2.0,
                          np.array([1, 0, 4]), np.arange(5.0))
     got = same_results(fc, fp, av, bv, cv, 1.0, 2.0, np.array([2, 2, 1]), np.arange(5.0))

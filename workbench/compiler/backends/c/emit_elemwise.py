@@ -137,7 +137,7 @@ def _rows_path(cn, nd: int, n: int, scalar_in: list[bool], row_in: list[bool],
     setup = [f"npy_intp s{i}[{nd}]; for (int d = 0; d < {nd}; d++) "
              f"s{i}[d] = PyArray_DIMS(i{i})[d] == 1 ? 0 : PyArray_STRIDES(i{i})[d];"
              for i in movers]
-    setup.append(f"const npy_intp *so = PyArray_STRIDES(out);")
+    setup.append("const npy_intp *so = PyArray_STRIDES(out);")
     starts = "".join(f"char *b{i} = d{i}; " for i in movers)
     steps = "".join(f"b{i} += c * s{i}[d]; " for i in movers)
     args = ", ".join([f"(const {tin[i]} *)b{i}" if vector[i] else
@@ -154,9 +154,9 @@ def _rows_path(cn, nd: int, n: int, scalar_in: list[bool], row_in: list[bool],
         f"    if (N >= {cn.omp_min}) {{\n"
         f"        #pragma omp parallel for schedule(static)\n"
         f"        for (npy_intp m = 0; m < M; m++) {{\n" + _indent(row, 12) + "\n        }\n"
-        f"    }} else {{\n"
-        f"        for (npy_intp m = 0; m < M; m++) {{\n" + _indent(row, 12) + "\n        }\n"
-        f"    }}\n}}")
+        "    } else {\n"
+        "        for (npy_intp m = 0; m < M; m++) {\n" + _indent(row, 12) + "\n        }\n"
+        "    }\n}")
 
 
 def _strided_path(nd: int, n: int, scalar_in: list[bool], tin: list[str], tout: str,

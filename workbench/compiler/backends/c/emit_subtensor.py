@@ -183,9 +183,11 @@ def _value_strides(cn, nr: int, rdims: list[str], set_message: str, inc_message:
     return lines
 
 
-@emits(IncSubtensor)
-def inc_subtensor(cn) -> str | None:
-    """x copied (unless in place), then y copied or added into the view of the index."""
+def _inc_start(cn, advanced: bool) -> tuple | None:
+    """The start of the set/inc emitters: ``(op, dtype, kernel, code, walk)``, with
+    ``kernel`` the C adding y into x (None to set), ``code`` the C copying x into the output
+    (unless in place) and ``walk`` the index walked over the output; None where the C code
+    cannot do the op (a dtype it cannot copy or add)."""
     op = cn.node.op
     dtype = cn.out_dtype()
     if not copyable(dtype):
@@ -196,7 +198,17 @@ def inc_subtensor(cn) -> str | None:
     cn.support(SUPPORT)
     idx_list, index_vars, first = _index_parts(cn)
     code = _copy_of_x(cn, dtype)
-    walk = _Walk(cn, idx_list, index_vars, first, "out", advanced=False)
+    walk = _Walk(cn, idx_list, index_vars, first, "out", advanced=advanced)
+    return op, dtype, kernel, code, walk
+
+
+@emits(IncSubtensor)
+def inc_subtensor(cn) -> str | None:
+    """x copied (unless in place), then y copied or added into the view of the index."""
+    start = _inc_start(cn, advanced=False)
+    if start is None:
+        return None
+    op, dtype, kernel, code, walk = start
     code += walk.lines
     nr = len(walk.dims)
     code += _value_strides(
@@ -386,17 +398,10 @@ def advanced_inc_subtensor(cn) -> str | None:
     """Scatter: x copied (unless in place), then for each (P, B) position a Q block of y
     copied or added at the offset the index arrays give; duplicates add up (inc) or the
     last one stays (set)."""
-    op = cn.node.op
-    dtype = cn.out_dtype()
-    if not copyable(dtype):
+    start = _inc_start(cn, advanced=True)
+    if start is None:
         return None
-    kernel = None if op.set_instead_of_inc else inc_kernel(cn, dtype)
-    if not op.set_instead_of_inc and kernel is None:
-        return None
-    cn.support(SUPPORT)
-    idx_list, index_vars, first = _index_parts(cn)
-    code = _copy_of_x(cn, dtype)
-    walk = _Walk(cn, idx_list, index_vars, first, "out", advanced=True)
+    op, dtype, kernel, code, walk = start
     if not walk.ok:
         return None
     code += walk.lines

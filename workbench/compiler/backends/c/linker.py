@@ -289,7 +289,7 @@ class CLinker:
             slot = self.slots[var]
             t = var.type
             if not isinstance(t, TensorType) or t.dtype not in TYPENUMS:
-                check_lines.append(f"    if (check) {{ rc = -2; goto done; }}")
+                check_lines.append("    if (check) { rc = -2; goto done; }")
                 check_lines.append(f"    wb_set(&S[{slot}], PyTuple_GET_ITEM(a, {j}));")
                 continue
             static = " || ".join(f"PyArray_DIMS((PyArrayObject *)o)[{ax}] != {s}"
