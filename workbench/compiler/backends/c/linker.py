@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ...graph import Apply, Constant, Variable
+from ...graphrecord import node_id
 from ...shared import SharedVariable
 from ...types import TensorType
 from ..cstyle import SCALAR_HELPERS, TYPENUMS
@@ -170,6 +171,9 @@ class CLinker:
 
     # -- generation ------------------------------------------------------------------------
     def _node_block(self, k: int, node: Apply) -> str:
+        if getattr(node.op, "lazy", False):
+            self.fallback.append(False)  # written in C by _ifelse_block, not through perform
+            return ""
         cn = CNode(self, node, k)
         emitter = registry.emitter_for(node.op)
         body = None
@@ -185,8 +189,6 @@ class CLinker:
                            for j, v in enumerate(node.outputs))
         unused = "".join(f" (void)i{i};" for i in range(len(node.inputs))) + \
             "".join(f" (void)o{j};" for j in range(len(node.outputs)))
-        from ...graphrecord import node_id
-
         label = str(node.op).replace("*/", "* /").replace("\n", " ")
         return (f"/* node {node_id(node)}: {label} */\n"
                 f"st->node = {k};\n"
@@ -197,11 +199,10 @@ class CLinker:
                 f"/* end node {node_id(node)} */\n")
 
     def _thunk_call(self, k: int, node: Apply) -> str:
+        # NumPy's type number for tensor outputs (converted to it), -1 for other objects
         typenums = ", ".join(
-            TYPENUMS.get(v.type.dtype, "-1") if isinstance(v.type, TensorType)
-            and v.type.dtype in TYPENUMS else
-            (_numpy_typenum(v.type.dtype) if isinstance(v.type, TensorType) else "-1")
-            for v in node.outputs)
+            (TYPENUMS.get(v.type.dtype) or _numpy_typenum(v.type.dtype))
+            if isinstance(v.type, TensorType) else "-1" for v in node.outputs)
         ins = ", ".join(f"S[{self.slots[v]}]" for v in node.inputs) or "NULL"
         outs = ", ".join(f"&S[{self.slots[v]}]" for v in node.outputs)
         return (f"/* no C code for this op: its perform runs through Python */\n"
@@ -261,8 +262,6 @@ class CLinker:
                 + outs + "    return 0;\n}\n")
 
     def _ifelse_block(self, k: int, node: Apply, need: Callable[[Variable], str]) -> str:
-        from ...graphrecord import node_id
-
         n = node.op.n_outs
         cond = node.inputs[0]
         lines = [f"/* node {node_id(node)}: {node.op} */", f"st->node = {k};", need(cond),

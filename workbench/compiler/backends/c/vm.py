@@ -70,12 +70,10 @@ class CVM:
                                      id(self._cells_tuple), id(self._outs), id(self._error))
         self._finalizer = weakref.finalize(self, module.lib.wb_free, self._st)
         for slot, value in linker.constants:
-            if isinstance(value, np.ndarray) or not hasattr(value, "dtype"):
-                module.lib.wb_put(self._st, slot, id(value))
-            else:
-                arr = np.asarray(value)
-                self._keep = getattr(self, "_keep", []) + [arr]
-                module.lib.wb_put(self._st, slot, id(arr))
+            # NumPy scalars become 0-d arrays; wb_put keeps its own reference in C
+            obj = np.asarray(value) if hasattr(value, "dtype") and \
+                not isinstance(value, np.ndarray) else value
+            module.lib.wb_put(self._st, slot, id(obj))
         if linker.blas_names:
             from .blas_pointers import pointer
 
